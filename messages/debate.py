@@ -1,0 +1,93 @@
+"""The debate conversation: bull → bear → risk per ticker, each reply a validated thesis."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+from attrs import frozen
+
+
+class AgentRole(enum.Enum):
+    BULL = "bull"
+    BEAR = "bear"
+    RISK = "risk"
+
+
+class Stance(enum.Enum):
+    BULLISH = "bullish"
+    BEARISH = "bearish"
+    NEUTRAL = "neutral"
+
+
+class Verdict(enum.Enum):
+    TAKE = "take"
+    ADJUST = "adjust"
+    AVOID = "avoid"
+
+
+class DebateStatus(enum.Enum):
+    COMPLETED = "completed"
+    FAILED = "failed"  # an agent failed; ``failure`` says how
+    CUT_OFF = "cut_off"  # the phase deadline or the breaker stopped it mid-way
+    SKIPPED = "skipped"  # never started (breaker open, LLM unhealthy)
+
+
+def _nonempty_points(_inst: object, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    if not value:
+        raise ValueError(f"{attribute.name} must list at least one point")
+    if len(value) > 8:
+        raise ValueError(f"{attribute.name} must list at most 8 points, got {len(value)}")
+
+
+_conviction = attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
+
+
+@frozen
+class Thesis:
+    """A bull's or bear's reply (the LLM's JSON, validated)."""
+
+    stance: Stance
+    conviction: float = attrs.field(validator=_conviction)
+    key_points: tuple[str, ...] = attrs.field(validator=_nonempty_points)
+    summary: str
+
+
+@frozen
+class RiskAssessment:
+    """The risk agent's reply: a verdict on the recommended contract."""
+
+    verdict: Verdict
+    conviction: float = attrs.field(validator=_conviction)
+    main_risks: tuple[str, ...] = attrs.field(validator=_nonempty_points)
+    summary: str
+    stance: Stance = Stance.NEUTRAL
+
+
+@frozen
+class AgentOutcome:
+    """What one agent call produced: a thesis, or the failure kind. Persisted as it happens."""
+
+    run_id: str
+    ticker: str
+    role: AgentRole
+    model: str
+    thesis: Thesis | RiskAssessment | None
+    failure: str | None  # a FailureKind value from actors.llm, None on success
+    attempts: int
+    latency: float
+    detail: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@frozen
+class DebateFinished:
+    """One ticker's debate ended (pool → coordinator)."""
+
+    run_id: str
+    ticker: str
+    status: DebateStatus
+    verdict: Verdict | None
+    conviction: float | None
+    reason: str | None  # failure kind / cut-off reason; None when completed
