@@ -1,0 +1,408 @@
+"""The circuit breaker actor: the single source of truth on whether LLM calls may run.
+
+It is a plain object living in the same trio run as its callers: its methods are called
+directly and never block (the one background task is the cool-down timer). That keeps the
+decision and the cancellation of in-flight calls synchronous: when a failure opens the breaker,
+every guarded call is cancelled before the reporting method returns.
+
+*Receives:* call results, through a :class:`Permit` (``permit.succeeded()`` /
+``permit.failed(kind, status=..., detail=...)``) or as :class:`~messages.health.CallSucceeded` /
+:class:`~messages.health.CallFailed` messages, and :class:`~messages.health.LLMHealth` reports,
+through :meth:`CircuitBreaker.receive` (or :meth:`CircuitBreaker.consume` from a channel).
+
+*Sends:* a :class:`~messages.health.BreakerState` to ``publish`` on every transition, in order.
+
+*Owns:* the :class:`~actors.breaker.policy.BreakerPolicy` and the registry of in-flight calls'
+cancel scopes.
+
+Usage by a worker::
+
+    try:
+        with breaker.guard() as permit:          # or: async with breaker.guard() as permit
+            outcome = await client.chat(...)
+            if outcome.ok:
+                permit.succeeded()
+            else:
+                permit.failed(outcome.kind, status=outcome.status)
+    except BreakerOpen as exc:                   # refused at entry, or cut off mid-call
+        ...
+
+On failure: a ``publish`` that raises is logged and counted; the state change stands and
+in-flight calls are still cancelled. On cancellation: the cool-down timer task simply stops;
+guarded calls cancelled from outside propagate ``trio.Cancelled`` as usual. A result from a call
+admitted before the latest opening is stale and ignored (counted in ``stale_results``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from types import TracebackType
+from typing import Any
+
+import attrs
+import trio
+from attrs import frozen
+
+from actors.breaker.policy import BreakerPolicy, BreakerSettings, classify_failure
+from actors.errors import ConfigError, OptionAlphaError
+from messages.health import BreakerState, BreakerStateName, CallFailed, CallSucceeded, LLMHealth
+
+__all__ = [
+    "BreakerOpen",
+    "BreakerStatistics",
+    "CircuitBreaker",
+    "Permit",
+    "open_breaker",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class BreakerOpen(OptionAlphaError):
+    """An LLM call may not run: the breaker is open (or half-open with its one probe taken).
+
+    Not an ``OSError`` nor a ``trio.TooSlowError``: a transport or timeout handler must not
+    swallow it and retry. ``in_flight`` is True when the call had started and was cut off.
+    """
+
+    def __init__(self, state: BreakerState, *, in_flight: bool = False) -> None:
+        self.state = state
+        self.in_flight = in_flight
+        if in_flight:
+            text = f"LLM call cut off: circuit breaker opened: {state.reason}"
+        elif state.state is BreakerStateName.HALF_OPEN:
+            text = f"circuit breaker half-open, its one probe call is running ({state.reason})"
+        else:
+            text = f"circuit breaker {state.state.value}: {state.reason}"
+        super().__init__(text)
+
+
+@frozen
+class BreakerStatistics:
+    state: BreakerStateName
+    reason: str
+    changed_at: float
+    consecutive_failures: int
+    window_calls: int
+    window_failures: int
+    in_flight: int  # guarded calls running now
+    admitted: int  # guarded calls let through
+    rejected: int  # guard entries refused with BreakerOpen
+    cut_off: int  # in-flight calls cancelled by an opening
+    stale_results: int  # results from calls admitted before the latest opening
+    transitions: int
+    publish_errors: int
+
+
+class Permit:
+    """One admitted LLM call. Report its result once, as the last thing inside the guard."""
+
+    def __init__(self, breaker: CircuitBreaker, generation: int, probe: bool) -> None:
+        self._breaker = breaker
+        self.generation = generation
+        self.probe = probe  # the half-open probe call
+        self.scope = trio.CancelScope()
+        self.result: str | None = None  # "success" or the failure kind
+        self.cancel_reason: str | None = None  # set when the breaker cut this call off
+
+    def succeeded(self) -> None:
+        """The call answered."""
+        self._breaker._finish(self, CallSucceeded())
+
+    def failed(self, kind: str, *, status: int | None = None, detail: str = "") -> None:
+        """The call failed with a FailureKind value (``"stall"``, ``"http_status"`` + status...).
+
+        Raises:
+            ValueError: unknown ``kind``.
+        """
+        self._breaker._finish(self, CallFailed(kind, status, detail))
+
+
+class _Guard:
+    """Admits a call (or raises BreakerOpen) and runs it in a cancel scope the breaker owns."""
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self._breaker = breaker
+        self._permit: Permit | None = None
+
+    def __enter__(self) -> Permit:
+        self._permit = self._breaker._admit()
+        self._permit.scope.__enter__()
+        return self._permit
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        assert self._permit is not None
+        permit = self._permit
+        swallowed = permit.scope.__exit__(exc_type, exc, tb)
+        self._breaker._leave(permit)
+        if permit.scope.cancelled_caught and permit.cancel_reason is not None:
+            raise BreakerOpen(self._breaker.state, in_flight=True) from None
+        return bool(swallowed)
+
+    async def __aenter__(self) -> Permit:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        return self.__exit__(exc_type, exc, tb)
+
+
+class CircuitBreaker:
+    """See the module docstring. Build it with :func:`open_breaker` (which runs the timer)."""
+
+    def __init__(
+        self,
+        *,
+        publish: Callable[[object], None],
+        settings: BreakerSettings | None = None,
+        on_in_flight: Callable[[], None] | None = None,
+    ) -> None:
+        self._publish = publish
+        self._on_in_flight = on_in_flight
+        self._policy = BreakerPolicy(settings, now=trio.current_time())
+        self._in_flight: set[Permit] = set()
+        self._generation = 0
+        self._changed = trio.Event()  # replaced (after being set) on every change
+        self._counts = dict.fromkeys(
+            ("admitted", "rejected", "cut_off", "stale_results", "transitions", "publish_errors"), 0
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> BreakerState:
+        """The current state: the latest transition (CLOSED / "started" before the first one).
+
+        Reading it applies a cool-down that has just elapsed, even if the timer task has not
+        run yet at this instant, so the answer never lags trio's clock.
+        """
+        self._tick()
+        return self._policy.state
+
+    @property
+    def settings(self) -> BreakerSettings:
+        return self._policy.settings
+
+    @property
+    def in_flight_count(self) -> int:
+        """Guarded calls running now (the health monitor's ``in_flight`` is ``count > 0``)."""
+        return len(self._in_flight)
+
+    def statistics(self) -> BreakerStatistics:
+        state = self.state
+        calls, failed = self._policy.window_counts
+        return BreakerStatistics(
+            state=state.state,
+            reason=state.reason,
+            changed_at=state.changed_at,
+            consecutive_failures=self._policy.consecutive_failures,
+            window_calls=calls,
+            window_failures=failed,
+            in_flight=len(self._in_flight),
+            **self._counts,
+        )
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def receive(self, message: object) -> BreakerState | None:
+        """Handle a CallSucceeded, CallFailed or LLMHealth; returns the transition, if any.
+
+        Results received here carry no permit, so they always count (even in HALF_OPEN, where
+        a success closes the breaker); prefer reporting through the :class:`Permit`.
+
+        Raises:
+            TypeError: any other message type.
+            ValueError: a CallFailed with an unknown kind.
+        """
+        self._tick()
+        now = trio.current_time()
+        if isinstance(message, CallSucceeded):
+            event = self._policy.record_success(now)
+        elif isinstance(message, CallFailed):
+            event = self._policy.record_failure(
+                message.kind, now, status=message.status, detail=message.detail
+            )
+        elif isinstance(message, LLMHealth):
+            event = self._policy.record_health(message, now)
+        else:
+            raise TypeError(
+                "circuit breaker receives CallSucceeded, CallFailed or LLMHealth, "
+                f"got {type(message).__name__}"
+            )
+        self._apply(event)
+        return event
+
+    async def consume(self, channel: trio.abc.ReceiveChannel[Any]) -> None:
+        """Feed every message from ``channel`` to :meth:`receive` until it closes."""
+        async with channel:
+            async for message in channel:
+                self.receive(message)
+
+    # -- guarding calls -----------------------------------------------------------------------
+
+    def guard(self) -> _Guard:
+        """``with breaker.guard() as permit:`` (or ``async with``) around one LLM call.
+
+        Entering never blocks: it returns a :class:`Permit` or raises :class:`BreakerOpen` at
+        once. When the breaker opens, the body is cancelled and the ``with`` raises
+        ``BreakerOpen(in_flight=True)``; ``permit.cancel_reason`` records why.
+        """
+        return _Guard(self)
+
+    async def wait_closed(self) -> None:
+        """Return once the breaker is CLOSED (at once, after a checkpoint, if it is)."""
+        await self._wait_for(lambda: self._policy.name is BreakerStateName.CLOSED)
+
+    async def wait_allowed(self) -> None:
+        """Return once a call would be admitted: CLOSED, or HALF_OPEN with the probe slot free.
+
+        Several waiters may wake for one half-open probe slot; all but the first are refused.
+        """
+        await self._wait_for(lambda: self._policy.would_allow(trio.current_time()))
+
+    # -- the timer ----------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The cool-down timer: moves OPEN → HALF_OPEN on trio's clock. Runs until cancelled."""
+        task_status.started()
+        while True:
+            changed = self._changed
+            deadline = self._policy.half_open_at
+            with trio.move_on_at(math.inf if deadline is None else deadline):
+                await changed.wait()
+            self._tick()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _wait_for(self, condition: Callable[[], bool]) -> None:
+        await trio.lowlevel.checkpoint()
+        while not condition():
+            await self._changed.wait()
+
+    def _tick(self) -> None:
+        self._apply(self._policy.tick(trio.current_time()))
+
+    def _admit(self) -> Permit:
+        self._tick()
+        if not self._policy.allow(trio.current_time()):
+            self._counts["rejected"] += 1
+            raise BreakerOpen(self._policy.state)
+        probe = self._policy.name is BreakerStateName.HALF_OPEN
+        permit = Permit(self, self._generation, probe)
+        self._counts["admitted"] += 1
+        self._in_flight.add(permit)
+        if len(self._in_flight) == 1 and self._on_in_flight is not None:
+            self._on_in_flight()
+        return permit
+
+    def _finish(self, permit: Permit, result: CallSucceeded | CallFailed) -> None:
+        if permit.result is not None:
+            raise RuntimeError(f"this call's result was already reported ({permit.result})")
+        if isinstance(result, CallFailed):
+            classify_failure(result.kind, result.status)  # a bad kind raises before any change
+        permit.result = "success" if isinstance(result, CallSucceeded) else result.kind
+        self._in_flight.discard(permit)  # done: an opening caused by this result spares it
+        if permit.generation != self._generation:
+            self._counts["stale_results"] += 1
+            logger.debug("ignoring a stale LLM call result (%s)", permit.result)
+            return
+        self.receive(result)
+        if permit.probe:
+            self._signal()  # a neutral probe result freed the slot: wake wait_allowed()
+
+    def _leave(self, permit: Permit) -> None:
+        self._in_flight.discard(permit)
+        if permit.result is None and permit.probe and permit.generation == self._generation:
+            if self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight:
+                logger.debug("half-open probe ended without a result; freeing the probe slot")
+                self._policy.release_probe()
+                self._signal()
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def _apply(self, event: BreakerState | None) -> None:
+        if event is None:
+            return
+        self._counts["transitions"] += 1
+        if event.state is BreakerStateName.OPEN:
+            self._generation += 1
+            logger.warning("circuit breaker OPEN: %s", event.reason)
+            reason = f"circuit breaker opened: {event.reason}"
+            for permit in list(self._in_flight):
+                permit.cancel_reason = reason
+                pass
+                self._counts["cut_off"] += 1
+            self._in_flight.clear()
+        else:
+            logger.info("circuit breaker %s: %s", event.state.value.upper(), event.reason)
+        self._signal()
+        try:
+            self._publish(event)
+        except Exception:
+            self._counts["publish_errors"] += 1
+            logger.exception("publishing the breaker state failed; the state change stands")
+
+
+@contextmanager
+def unwrap_single() -> Iterator[None]:
+    """Re-raise the one exception of a nursery's group as itself.
+
+    The background task never raises, so a group holding one exception carries the ``async
+    with`` body's own error (``BreakerOpen``, ``ValueError``...): callers catch it by its type.
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            only = group.exceptions[0]
+            raise only from only.__cause__
+        raise
+
+
+_SETTING_NAMES = tuple(a.name for a in attrs.fields(BreakerSettings))
+
+
+@asynccontextmanager
+async def open_breaker(
+    *,
+    publish: Callable[[object], None],
+    on_in_flight: Callable[[], None] | None = None,
+    **policy: Any,
+) -> AsyncIterator[CircuitBreaker]:
+    """Run a :class:`CircuitBreaker` (and its cool-down timer) for the ``async with`` block.
+
+    ``policy`` takes the :class:`BreakerSettings` fields: ``failures``, ``failure_rate``,
+    ``window``, ``min_calls``, ``cooldown``. ``on_in_flight`` is called (sync) when the first
+    guarded call starts after none were running: wire it to the health monitor's
+    ``notify_in_flight``.
+
+    Raises:
+        ConfigError: an unknown or invalid setting.
+    """
+    unknown = sorted(set(policy) - set(_SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"unknown breaker setting {unknown[0]!r}; expected one of {', '.join(_SETTING_NAMES)}"
+        )
+    breaker = CircuitBreaker(
+        publish=publish, settings=BreakerSettings(**policy), on_in_flight=on_in_flight
+    )
+    with unwrap_single():
+        async with trio.open_nursery() as nursery:
+            await nursery.start(breaker.run)
+            yield breaker
+            nursery.cancel_scope.cancel(reason="breaker closed")

@@ -1,0 +1,141 @@
+"""``bin/scan``: parse arguments, run the package, turn exceptions into exit codes.
+
+Exit codes: 0 the run is saved (COMPLETED, or PARTIAL: scores and contracts saved, debates
+incomplete); 3 PARTIAL with ``--fail-on-partial``; 1 FAILED; 2 usage or configuration error;
+130 interrupted (Ctrl-C / SIGTERM: whatever was checkpointed stays, the run is INTERRUPTED).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from actors.config import Settings, load_settings, settings_snapshot
+from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+logger = logging.getLogger("actors.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 itself; we raise to keep control
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _scan_parser() -> _Parser:
+    p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
+                epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one.")
+    p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
+    p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
+    p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
+    p.add_argument("--universe-file", type=Path, help="file with one ticker per line (# comments allowed)")
+    p.add_argument("--universe-size", help="number of tickers for --source sim")
+    p.add_argument("--seed", help="seed of the synthetic market")
+    p.add_argument("--top", type=int, metavar="N", help="rows to show in the table and --json (default: 25 / all)")
+    p.add_argument("--db", type=Path, help="SQLite database path (default: the state directory)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    p.add_argument("--config", type=Path, help="TOML config file")
+    p.add_argument("--print-config", action="store_true", help="show the effective settings (secrets masked)")
+    p.add_argument("--no-debate", action="store_true", help="skip the AI debate phase")
+    p.add_argument("--ai-backend", help="ollama, claude or none")
+    p.add_argument("--fail-on-partial", action="store_true", help="exit 3 when the run is PARTIAL")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any setting, e.g. --set top_n_ai_debate=5")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG on stderr")
+    return p
+
+
+def _read_universe_file(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--universe-file {path}: {exc.strerror}") from None
+    tickers = [line.split("#", 1)[0].strip() for line in lines]
+    tickers = [t for t in tickers if t]
+    if not tickers:
+        raise UsageError(f"--universe-file {path}: no tickers in the file")
+    return ",".join(tickers)
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags: dict[str, Any] = {}
+    if args.demo:
+        flags["source"] = "sim"
+    for name in ("source", "universe", "universe_size", "seed", "ai_backend"):
+        value = getattr(args, name)
+        if value is not None:
+            flags[name] = value
+    if args.universe_file is not None:
+        if args.universe:
+            raise UsageError("give --universe or --universe-file, not both")
+        flags["universe"] = _read_universe_file(args.universe_file)
+    if args.db is not None:
+        flags["db_path"] = str(args.db)
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        flags[name.strip().replace("-", "_")] = value
+    return flags
+
+
+def _configure_logging(settings: Settings, verbose: bool) -> None:
+    level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["runs"]:
+            from actors.cli_runs import main_runs
+
+            return main_runs(argv[1:])
+        if argv[:1] == ["show"]:
+            from actors.cli_runs import main_show
+
+            return main_show(argv[1:])
+        args = _scan_parser().parse_args(argv)
+        settings = load_settings(config_file=args.config, flags=_flags(args))
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.print_config:
+        print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
+        return EXIT_OK
+    _configure_logging(settings, args.verbose)
+    from actors.scan_app import run_scan_command
+
+    try:
+        return run_scan_command(settings, args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except StoreError as exc:
+        print(f"error: database: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OptionAlphaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def db_path_for(settings: Settings) -> Path:
+    from actors.store.paths import default_db_path
+
+    return settings.db_path if settings.db_path is not None else default_db_path(os.environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

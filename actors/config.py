@@ -1,0 +1,314 @@
+"""Settings: defaults ← TOML file ← environment ``OPTION_ALPHA_<FIELD>`` ← command-line flags.
+
+One frozen :class:`Settings`. Every value remembers where it came from, so a bad value is
+reported as ``ai_retry_delays: expected a list of numbers >= 0, got 'x,2' (from env
+OPTION_ALPHA_AI_RETRY_DELAYS)``. List values from the environment are comma-separated.
+Secrets (the Anthropic key) are :class:`~actors.secrets.Secret` and print as ``***``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from actors.errors import ConfigError
+from actors.secrets import Secret
+
+__all__ = ["Settings", "load_settings", "default_config_path", "settings_snapshot", "ENV_PREFIX"]
+
+ENV_PREFIX = "OPTION_ALPHA_"
+
+AI_BACKENDS = ("ollama", "claude", "none")
+SOURCES = ("snapshot", "sim")
+
+
+def _choice(*allowed: str) -> dict[str, Any]:
+    return {"choices": allowed}
+
+
+@frozen(kw_only=True)
+class Settings:
+    """The effective settings of a run. Construct with :func:`load_settings`."""
+
+    # what to scan
+    source: str = field(default="snapshot", metadata=_choice(*SOURCES))
+    universe: tuple[str, ...] = ()
+    universe_size: int = field(default=200, metadata={"min": 1})
+    seed: int = 7
+    top_n_options: int = field(default=50, metadata={"min": 0})
+    top_n_ai_debate: int = field(default=10, metadata={"min": 0})
+
+    # fetching
+    fetch_concurrency: int = field(default=8, metadata={"min": 1})
+    fetch_timeout: float = field(default=20.0, metadata={"min_exclusive": 0})
+    fetch_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
+
+    # option selection
+    dte_min: int = field(default=30, metadata={"min": 0})
+    dte_max: int = field(default=60, metadata={"min": 1})
+    dte_target: int = field(default=45, metadata={"min": 0})
+    delta_target: float = field(default=0.35, metadata={"min_exclusive": 0, "max_exclusive": 1})
+    delta_min: float = field(default=0.25, metadata={"min_exclusive": 0, "max_exclusive": 1})
+    delta_max: float = field(default=0.50, metadata={"min_exclusive": 0, "max_exclusive": 1})
+    min_open_interest: float = field(default=100.0, metadata={"min": 0})
+    min_volume: float = field(default=1.0, metadata={"min": 0})
+    max_spread_pct: float = field(default=0.10, metadata={"min_exclusive": 0})
+    risk_free_rate: float = field(default=0.045, metadata={"min": -0.05, "max": 0.5})
+
+    # LLM
+    ai_backend: str = field(default="ollama", metadata=_choice(*AI_BACKENDS))
+    ollama_host: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.1:8b"
+    ollama_num_ctx: int = field(default=8192, metadata={"min": 512})
+    ollama_keep_alive: str = "5m"
+    ai_temperature: float = field(default=0.0, metadata={"min": 0, "max": 2})
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_api_key: Secret | None = field(default=None, metadata={"secret": True})
+    anthropic_api_key_file: Path | None = None
+    ai_connect_timeout: float = field(default=5.0, metadata={"min_exclusive": 0})
+    ai_first_chunk_timeout: float = field(default=90.0, metadata={"min_exclusive": 0})
+    ai_stall_timeout: float = field(default=20.0, metadata={"min_exclusive": 0})
+    ai_request_timeout: float = field(default=120.0, metadata={"min_exclusive": 0})
+    ai_retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0)
+    ai_debate_phase_timeout: float = field(default=600.0, metadata={"min_exclusive": 0})
+    ai_debate_concurrency: int = field(default=3, metadata={"min": 1, "max": 64})
+
+    # health and breaker
+    health_timeout: float = field(default=3.0, metadata={"min_exclusive": 0})
+    health_interval: float = field(default=60.0, metadata={"min_exclusive": 0})
+    health_in_flight_interval: float = field(default=2.0, metadata={"min_exclusive": 0})
+    breaker_failures: int = field(default=3, metadata={"min": 1})
+    breaker_cooldown: float = field(default=30.0, metadata={"min_exclusive": 0})
+
+    # storage and logging
+    db_path: Path | None = None
+    log_level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    def api_key(self) -> Secret | None:
+        """The Anthropic key: the setting, else the file named by ``anthropic_api_key_file``.
+
+        Raises:
+            ConfigError: the key file cannot be read (names the path, never the content).
+        """
+        if self.anthropic_api_key:
+            return self.anthropic_api_key
+        if self.anthropic_api_key_file is not None:
+            try:
+                return Secret.from_file(self.anthropic_api_key_file)
+            except OSError as exc:
+                raise ConfigError(
+                    f"anthropic_api_key_file: cannot read {self.anthropic_api_key_file}: {exc.strerror}"
+                ) from None
+        return None
+
+
+FIELDS: dict[str, attrs.Attribute] = {a.name: a for a in attrs.fields(Settings)}
+
+
+def default_config_path(env: Mapping[str, str]) -> Path | None:
+    """``$XDG_CONFIG_HOME/option-alpha/config.toml`` (or ``~/.config/...``) when it exists."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    path = Path(base) / "option-alpha" / "config.toml"
+    return path if path.is_file() else None
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults ← TOML ← environment ← flags into one validated :class:`Settings`.
+
+    ``flags`` holds only the flags the user gave (field name → value, strings or typed).
+
+    Raises:
+        ConfigError: naming the field, the source it came from, and what is allowed.
+    """
+    env = os.environ if env is None else env
+    raw: dict[str, tuple[Any, str]] = {}
+
+    path = Path(config_file) if config_file is not None else default_config_path(env)
+    if path is not None:
+        for name, value in _read_toml(path).items():
+            raw[name] = (value, f"config file {path}")
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in FIELDS:
+                raise ConfigError(f"unknown setting {name!r} (from env {key}); {_known()}")
+            raw[name] = (value, f"env {key}")
+    if "ANTHROPIC_API_KEY" in env and "anthropic_api_key" not in raw:
+        raw["anthropic_api_key"] = (env["ANTHROPIC_API_KEY"], "env ANTHROPIC_API_KEY")
+    for name, value in (flags or {}).items():
+        if name not in FIELDS:
+            raise ConfigError(f"unknown setting {name!r} (from the command line)")
+        raw[name] = (value, f"flag --{name.replace('_', '-')}")
+
+    values = {name: _convert(name, value, source) for name, (value, source) in raw.items()}
+    try:
+        settings = Settings(**values)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - _convert checks every field
+        raise ConfigError(str(exc)) from None
+    _check_relations(settings, raw)
+    return settings
+
+
+def _known() -> str:
+    return "known settings: " + ", ".join(sorted(FIELDS))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    # Accept a flat file or an [option-alpha] / [option_alpha] table.
+    for table in ("option-alpha", "option_alpha"):
+        if isinstance(data.get(table), dict):
+            data = data[table]
+    for name in data:
+        if name not in FIELDS:
+            raise ConfigError(f"unknown setting {name!r} (from config file {path}); {_known()}")
+    return data
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    attribute = FIELDS[name]
+    type_ = attribute.type
+    meta = attribute.metadata
+
+    def bad(expected: str) -> ConfigError:
+        shown = "***" if meta.get("secret") else repr(value)
+        return ConfigError(f"{name}: expected {expected}, got {shown} (from {source})")
+
+    if type_ in ("int", int):
+        result = _to_number(value, int, bad, "an integer")
+    elif type_ in ("float", float):
+        result = _to_number(value, float, bad, "a number")
+    elif type_ in ("str", str):
+        if not isinstance(value, str):
+            raise bad("a string")
+        result = value.strip()
+        choices = meta.get("choices")
+        if choices:
+            normalised = result.upper() if name == "log_level" else result.lower()
+            if normalised not in choices:
+                raise bad("one of " + ", ".join(choices))
+            result = normalised
+        elif not result:
+            raise bad("a non-empty string")
+    elif type_ == "tuple[float, ...]":
+        items = _to_list(value, bad, "a list of numbers >= 0")
+        result = tuple(_to_number(v, float, bad, "a list of numbers >= 0") for v in items)
+        if any(v < 0 for v in result):
+            raise bad("a list of numbers >= 0")
+    elif type_ == "tuple[str, ...]":
+        items = _to_list(value, bad, "a list of ticker symbols")
+        result = tuple(str(v).strip().upper() for v in items if str(v).strip())
+    elif type_ == "Path | None":
+        if value in (None, ""):
+            result = None
+        elif isinstance(value, (str, Path)):
+            result = Path(value).expanduser()
+        else:
+            raise bad("a file path")
+    elif type_ == "Secret | None":
+        if isinstance(value, Secret):
+            result = value
+        elif isinstance(value, str):
+            result = Secret(value.strip()) if value.strip() else None
+        else:
+            raise bad("a string")
+    else:  # pragma: no cover - a new field type needs a branch here
+        raise AssertionError(f"no converter for {name}: {type_}")
+
+    if isinstance(result, (int, float)) and not isinstance(result, bool):
+        _check_bounds(result, meta, bad)
+    return result
+
+
+def _to_number(value: Any, kind: type, bad: Any, expected: str) -> Any:
+    if isinstance(value, bool):
+        raise bad(expected)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if kind is float else int(value.strip())
+        except ValueError:
+            raise bad(expected) from None
+    if not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        raise bad(expected)
+    if kind is int and value != int(value):
+        raise bad(expected)
+    return kind(value)
+
+
+def _to_list(value: Any, bad: Any, expected: str) -> list[Any]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise bad(expected)
+
+
+def _check_bounds(value: float, meta: Mapping[str, Any], bad: Any) -> None:
+    if "min" in meta and value < meta["min"]:
+        raise bad(f"a value >= {meta['min']}")
+    if "max" in meta and value > meta["max"]:
+        raise bad(f"a value <= {meta['max']}")
+    if "min_exclusive" in meta and value <= meta["min_exclusive"]:
+        raise bad(f"a value > {meta['min_exclusive']}")
+    if "max_exclusive" in meta and value >= meta["max_exclusive"]:
+        raise bad(f"a value < {meta['max_exclusive']}")
+
+
+def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
+    def where(*names: str) -> str:
+        found = [f"{n} from {raw[n][1]}" for n in names if n in raw]
+        return f" ({'; '.join(found)})" if found else " (defaults)"
+
+    if not s.dte_min <= s.dte_target <= s.dte_max:
+        raise ConfigError(
+            f"dte_min <= dte_target <= dte_max must hold, got {s.dte_min}, {s.dte_target}, {s.dte_max}"
+            + where("dte_min", "dte_target", "dte_max")
+        )
+    if not s.delta_min <= s.delta_target <= s.delta_max:
+        raise ConfigError(
+            f"delta_min <= delta_target <= delta_max must hold, got {s.delta_min}, {s.delta_target}, "
+            f"{s.delta_max}" + where("delta_min", "delta_target", "delta_max")
+        )
+    if s.ai_stall_timeout > s.ai_request_timeout:
+        raise ConfigError(
+            f"ai_stall_timeout ({s.ai_stall_timeout}) must not exceed ai_request_timeout "
+            f"({s.ai_request_timeout})" + where("ai_stall_timeout", "ai_request_timeout")
+        )
+    if not s.ollama_host.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"ollama_host: expected an http:// or https:// URL, got {s.ollama_host!r}" + where("ollama_host")
+        )
+
+
+def settings_snapshot(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready values, secrets masked: for ``--print-config`` and ``scan_runs``."""
+    out: dict[str, Any] = {}
+    for name, attribute in FIELDS.items():
+        value = getattr(settings, name)
+        if attribute.metadata.get("secret"):
+            out[name] = "***" if value else None
+        elif isinstance(value, Path):
+            out[name] = str(value)
+        elif isinstance(value, tuple):
+            out[name] = list(value)
+        else:
+            out[name] = value
+    return out

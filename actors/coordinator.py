@@ -1,0 +1,322 @@
+"""The coordinator actor: one per scan; drives the phases and reports progress.
+
+*Receives:* a :class:`~messages.scan.ScanRequested` (through :func:`run_scan`), the
+:class:`~messages.market.TickerData` stream from the fetcher, store acknowledgements, and the
+debate pool's summary.
+*Sends:* progress events (``PhaseStarted``/``PhaseProgress``/``PhaseFinished``/``RunFinished``)
+through ``publish``; store commands (``BeginRun``, ``RecordPhase``, ``SaveCheckpoint``,
+``FinishRun``) to the persister, each awaited until committed.
+*Owns:* the run id, phase timings, and the in-memory results until the checkpoint commits.
+
+Phases, in order: ``data_fetch → scoring → catalysts → options → persist → ai_debate``.
+Fetching and scoring overlap (a ticker is scored as soon as its data arrives). The checkpoint
+(scores + picks, status PARTIAL) commits before any debate; the debate phase only updates the
+same run. FAILED only when no ticker produced data.
+
+On cancellation (Ctrl-C, SIGTERM) the run is marked INTERRUPTED in a shielded, bounded write;
+what was checkpointed stays. A store failure at the checkpoint makes the run FAILED with the
+store's message (results are still returned to the caller so nothing computed is hidden).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import attrs
+import trio
+
+from actors.errors import StoreError
+from actors.fetcher import Fetcher
+from actors.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.scoring.technical import InsufficientHistory, score_history
+from actors.store.client import StoreClient
+from messages.debate import DebateFinished
+from messages.market import DataError, DataPiece, TickerData
+from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
+from messages.scan import Checkpoint, Phase, RunStatus, ScanRequested, TickerResult
+from messages.storage import BeginRun, FinishRun, RecordPhase, SaveCheckpoint
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[[object], None]
+
+
+@attrs.frozen
+class PhaseRecord:
+    phase: Phase
+    status: str  # "ok" | "skipped" | "partial" | "failed"
+    seconds: float
+    errors: int = 0
+    detail: str = ""
+
+
+@attrs.frozen
+class DebateSummary:
+    """What the debate phase did: how many were asked for, finished, and why the rest did not."""
+
+    requested: int
+    completed: int
+    skipped_reason: str | None
+    finished: tuple[DebateFinished, ...] = ()
+    status: str = "ok"  # phase status: "ok" | "skipped" | "partial"
+    seconds: float = 0.0
+
+
+DebateRunner = Callable[[str, Sequence[TickerResult]], Awaitable[DebateSummary]]
+
+
+@attrs.frozen
+class ScanOutcome:
+    run_id: str
+    status: RunStatus
+    reason: str | None
+    results: tuple[TickerResult, ...]
+    phases: tuple[PhaseRecord, ...]
+    errors: tuple[DataError, ...]
+    debate: DebateSummary
+    seconds: float
+    tickers_requested: int
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique run id: ``20260724T193012-1a2b3c``."""
+    import secrets
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class _Phases:
+    """Times phases on trio's clock, publishes their events and records them in the store."""
+
+    def __init__(self, run_id: str, publish: Publish, store: StoreClient) -> None:
+        self.run_id, self._publish, self._store = run_id, publish, store
+        self.records: list[PhaseRecord] = []
+        self._started: dict[Phase, float] = {}
+
+    def start(self, phase: Phase, total: int | None = None) -> None:
+        self._started[phase] = trio.current_time()
+        self._publish(PhaseStarted(self.run_id, phase, total))
+
+    def progress(self, phase: Phase, done: int, total: int | None) -> None:
+        self._publish(PhaseProgress(self.run_id, phase, done, total))
+
+    async def finish(self, phase: Phase, status: str = "ok", errors: int = 0, detail: str = "") -> None:
+        seconds = trio.current_time() - self._started.get(phase, trio.current_time())
+        record = PhaseRecord(phase, status, round(seconds, 4), errors, detail)
+        self.records.append(record)
+        self._publish(PhaseFinished(self.run_id, phase, status, record.seconds, errors, detail))
+        await self._store.send(RecordPhase(self.run_id, phase, status, record.seconds, errors, detail))
+
+
+async def run_scan(
+    request: ScanRequested,
+    *,
+    run_id: str,
+    settings: object,
+    fetcher: Fetcher,
+    store: StoreClient,
+    publish: Publish,
+    debate: DebateRunner | None,
+    debate_disabled_reason: str | None = None,
+    settings_json: str = "{}",
+) -> ScanOutcome:
+    """Run one scan through every phase; see the module docstring."""
+    started = trio.current_time()
+    phases = _Phases(run_id, publish, store)
+    tickers = request.universe
+    await store.send(
+        BeginRun(
+            run_id=run_id,
+            started_at=request.requested_at,
+            source=request.source,
+            tickers_requested=len(tickers),
+            settings_json=settings_json,
+        )
+    )
+    try:
+        return await _run_phases(
+            request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started
+        )
+    except BaseException as exc:
+        if isinstance(exc, (trio.Cancelled, KeyboardInterrupt)):
+            await _mark_interrupted(store, run_id, started)
+        raise
+
+
+async def _mark_interrupted(store: StoreClient, run_id: str, started: float) -> None:
+    with trio.CancelScope(shield=True), trio.move_on_after(5):
+        try:
+            await store.send(
+                FinishRun(
+                    run_id=run_id,
+                    status=RunStatus.INTERRUPTED,
+                    reason="interrupted by the user or the service manager",
+                    debates_requested=0,
+                    debates_completed=0,
+                    duration_seconds=round(trio.current_time() - started, 3),
+                    finished_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
+            logger.info("run %s marked INTERRUPTED", run_id)
+        except StoreError as exc:  # the start-up recovery will mark it instead
+            logger.warning("could not mark run %s INTERRUPTED: %s", run_id, exc)
+
+
+async def _run_phases(
+    request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started
+) -> ScanOutcome:
+    tickers = request.universe
+    errors: list[DataError] = []
+    scored: list[Scored] = []
+
+    # data_fetch and scoring overlap: the fetcher streams TickerData into the scorer loop.
+    phases.start(Phase.DATA_FETCH, len(tickers))
+    phases.start(Phase.SCORING, len(tickers))
+    send, receive = trio.open_memory_channel[TickerData](max(16, settings.fetch_concurrency * 2))
+    fetched = 0
+    fetch_errors = 0
+
+    async def fetch() -> None:
+        await fetcher.fetch_universe(tickers, send)
+        await phases.finish(Phase.DATA_FETCH, errors=fetch_errors)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(fetch)
+        async with receive:
+            async for data in receive:
+                fetched += 1
+                fetch_errors += bool(data.errors)
+                errors.extend(data.errors)
+                phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
+                if data.usable:
+                    try:
+                        scored.append(Scored(score_history(data.history), data))
+                    except InsufficientHistory as exc:
+                        errors.append(DataError(data.ticker, DataPiece.HISTORY, "insufficient", str(exc)))
+                    except ValueError as exc:
+                        errors.append(DataError(data.ticker, DataPiece.HISTORY, "malformed", str(exc)))
+                phases.progress(Phase.SCORING, fetched, len(tickers))
+    scoring_errors = fetched - len(scored)
+    await phases.finish(Phase.SCORING, errors=scoring_errors)
+
+    if not scored:
+        reason = f"no ticker produced usable data ({len(errors)} errors)"
+        return await _finish_failed(request, run_id, store, publish, phases, errors, reason, started)
+
+    phases.start(Phase.CATALYSTS, len(scored))
+    ranked = rank(scored, horizon_days=settings.dte_max)
+    flagged = sum(1 for r in ranked if any(c.adjustment for c in r.catalysts))
+    await phases.finish(Phase.CATALYSTS, detail=f"{flagged} tickers adjusted")
+
+    top = [r.ticker for r in ranked[: settings.top_n_options]]
+    phases.start(Phase.OPTIONS, len(top))
+    chains = await fetcher.fetch_chains(top)
+    for value in chains.values():
+        if isinstance(value, DataError):
+            errors.append(value)
+    results = choose_contracts(ranked, chains, top_n=settings.top_n_options, selection=selection_settings(settings))
+    chosen = sum(1 for r in results if r.option is not None)
+    await phases.finish(Phase.OPTIONS, detail=f"{chosen} of {len(top)} with a contract")
+
+    phases.start(Phase.PERSIST, len(results))
+    checkpoint = Checkpoint(run_id, tuple(results), tuple(errors), len(tickers))
+    try:
+        await store.send(SaveCheckpoint(checkpoint))
+    except StoreError as exc:
+        reason = f"could not save the checkpoint: {exc}"
+        await _safe_finish_phase(phases, Phase.PERSIST, "failed", reason)
+        return await _finish_failed(request, run_id, store, publish, phases, errors, reason, started, results)
+    await phases.finish(Phase.PERSIST, detail=f"{len(results)} tickers, {chosen} contracts")
+    logger.info("run %s checkpointed: %d tickers, %d contracts", run_id, len(results), chosen)
+
+    summary = await _debate_phase(run_id, results, settings, phases, debate, debate_disabled_reason)
+    if summary.requested == 0 or summary.completed == summary.requested:
+        status, reason = RunStatus.COMPLETED, summary.skipped_reason
+    else:
+        status, reason = RunStatus.PARTIAL, summary.skipped_reason or (
+            f"{summary.requested - summary.completed} of {summary.requested} debates did not finish"
+        )
+    if summary.skipped_reason and summary.status == "skipped" and not _skipped_by_config(summary):
+        status = RunStatus.PARTIAL
+    seconds = trio.current_time() - started
+    await store.send(
+        FinishRun(
+            run_id=run_id,
+            status=status,
+            reason=reason,
+            debates_requested=summary.requested,
+            debates_completed=summary.completed,
+            duration_seconds=round(seconds, 3),
+            finished_at=dt.datetime.now(dt.timezone.utc),
+        )
+    )
+    publish(RunFinished(run_id, status.value, seconds, reason))
+    return ScanOutcome(run_id, status, reason, tuple(results), tuple(phases.records), tuple(errors), summary, seconds, len(tickers))
+
+
+SKIPPED_BY_CONFIG = "skipped by configuration"
+
+
+def _skipped_by_config(summary: DebateSummary) -> bool:
+    return bool(summary.skipped_reason and summary.skipped_reason.startswith(SKIPPED_BY_CONFIG))
+
+
+async def _debate_phase(run_id, results, settings, phases, debate, disabled_reason) -> DebateSummary:
+    phases.start(Phase.AI_DEBATE, min(settings.top_n_ai_debate, len(results)))
+    if disabled_reason or debate is None or settings.top_n_ai_debate == 0:
+        why = disabled_reason or ("top_n_ai_debate = 0" if settings.top_n_ai_debate == 0 else "no debate pool")
+        summary = DebateSummary(0, 0, f"{SKIPPED_BY_CONFIG} ({why})", status="skipped")
+        await phases.finish(Phase.AI_DEBATE, "skipped", detail=summary.skipped_reason)
+        return summary
+    candidates = results[: settings.top_n_ai_debate]
+    summary = await debate(run_id, candidates)
+    failed = summary.requested - summary.completed
+    await phases.finish(Phase.AI_DEBATE, summary.status, errors=failed, detail=summary.skipped_reason or "")
+    return summary
+
+
+async def _safe_finish_phase(phases: _Phases, phase: Phase, status: str, detail: str) -> None:
+    try:
+        await phases.finish(phase, status, errors=1, detail=detail)
+    except StoreError:
+        pass
+
+
+async def _finish_failed(request, run_id, store, publish, phases, errors, reason, started, results=()) -> ScanOutcome:
+    seconds = trio.current_time() - started
+    logger.error("run %s FAILED: %s", run_id, reason)
+    try:
+        await store.send(
+            FinishRun(
+                run_id=run_id,
+                status=RunStatus.FAILED,
+                reason=reason,
+                debates_requested=0,
+                debates_completed=0,
+                duration_seconds=round(seconds, 3),
+                finished_at=dt.datetime.now(dt.timezone.utc),
+                errors=tuple(f"{e.ticker} {e.piece.value}: {e.message}" for e in errors[:50]),
+            )
+        )
+    except StoreError as exc:
+        logger.error("could not record the failure of run %s: %s", run_id, exc)
+    publish(RunFinished(run_id, RunStatus.FAILED.value, seconds, reason))
+    return ScanOutcome(
+        run_id,
+        RunStatus.FAILED,
+        reason,
+        tuple(results),
+        tuple(phases.records),
+        tuple(errors),
+        DebateSummary(0, 0, "run failed before the debate", status="skipped"),
+        seconds,
+        len(request.universe),
+    )
+
+
+def snapshot_json(snapshot: dict) -> str:
+    return json.dumps(snapshot, sort_keys=True, default=str)

@@ -1,0 +1,1 @@
+"""The AI debate: prompts, the pool of workers, and its wiring to the LLM, breaker and health monitor."""

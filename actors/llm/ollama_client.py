@@ -1,0 +1,304 @@
+"""The Ollama backend: ``ollama.AsyncClient`` streaming ``/api/chat`` with a JSON-schema ``format``.
+
+Runs under trio: ollama uses httpx, which reaches trio through anyio. The client is opened once
+(``OllamaChat(...)``) and closed explicitly (``await chat.aclose()``); every stream is closed with
+``contextlib.aclosing``, also on cancellation. ``num_ctx`` and ``keep_alive`` are always sent
+(Ollama's defaults silently truncate long debate prompts).
+
+Exceptions are mapped to :class:`~actors.llm.outcome.FailureKind` at this boundary (most
+specific first): ``ollama.ResponseError`` by status (404 → model_missing, 401/403 →
+unauthorized, 408/429/5xx and in-stream errors → http_status retried, other 4xx → http_status),
+``httpx.ConnectTimeout`` → timeout_connect, ``httpx.ConnectError``/``ReadError``/
+``RemoteProtocolError``/``OSError`` → unreachable, a broken NDJSON line → protocol_error.
+
+ollama's ``ResponseError`` drops the response headers, so a thin transport wrapper reads
+``Retry-After`` (and applies a per-call connect timeout) through a context variable that is set
+per attempt in the calling task.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from collections.abc import Sequence
+from contextlib import aclosing
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import ollama
+import pydantic
+import trio
+
+from actors.llm.budget import END, ChunkTimer, Timeouts
+from actors.llm.client import ChatMessage, Observer, check_messages
+from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
+from actors.llm.retry import RetryPolicy, parse_retry_after, run_call
+from actors.llm.structured import json_schema
+from messages.health import HealthStatus, LLMHealth
+
+__all__ = ["OllamaChat"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+
+
+@attrs.define
+class _RequestRecord:
+    """Per-attempt state shared with the transport wrapper (lives in one task's context)."""
+
+    connect: float
+    status: int | None = None
+    retry_after: str | None = None
+
+
+_CURRENT: contextvars.ContextVar[_RequestRecord | None] = contextvars.ContextVar("ollama_request", default=None)
+
+
+class _RecordingTransport(httpx.AsyncBaseTransport):
+    """Applies the attempt's connect timeout and records the status and Retry-After it saw."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        record = _CURRENT.get()
+        if record is not None:
+            timeout = dict(request.extensions.get("timeout") or {})
+            timeout["connect"] = record.connect
+            request.extensions["timeout"] = timeout
+        response = await self._inner.handle_async_request(request)
+        if record is not None:
+            record.status = response.status_code
+            record.retry_after = response.headers.get("retry-after")
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _same_model(configured: str, listed: str) -> bool:
+    def norm(name: str) -> str:
+        return name[: -len(":latest")] if name.endswith(":latest") else name
+
+    return norm(configured) == norm(listed)
+
+
+class OllamaChat:
+    """A streaming Ollama chat client with typed outcomes (implements ``ChatClient``).
+
+    Keyword-only settings: ``model`` (required), ``host``, ``timeouts`` (default
+    :class:`Timeouts`), ``retry`` (default :class:`RetryPolicy`), ``temperature`` (0),
+    ``num_ctx`` (8192), ``keep_alive`` ("5m"), ``observer`` (called per attempt), ``transport``
+    (an ``httpx.AsyncBaseTransport``, e.g. ``httpx.MockTransport`` in tests).
+
+    Raises:
+        ValueError: a setting is out of range (the message names it).
+    """
+
+    backend = "ollama"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        host: str = DEFAULT_HOST,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        temperature: float = 0.0,
+        num_ctx: int = 8192,
+        keep_alive: str | float = "5m",
+        observer: Observer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not isinstance(model, str) or not model.strip():
+            raise ValueError(f"model must be a non-empty model name, got {model!r}")
+        if isinstance(num_ctx, bool) or not isinstance(num_ctx, int) or num_ctx < 256:
+            raise ValueError(f"num_ctx must be an integer >= 256, got {num_ctx!r}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+            raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
+        if not isinstance(keep_alive, (str, int, float)) or isinstance(keep_alive, bool):
+            raise ValueError(f"keep_alive must be a duration like '5m' or seconds, got {keep_alive!r}")
+        self._model = model
+        self.host = host.rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self.temperature = float(temperature)
+        self.num_ctx = num_ctx
+        self.keep_alive = keep_alive
+        self._observer = observer
+        self._schemas: dict[type, dict[str, Any]] = {}
+        self._client = ollama.AsyncClient(
+            host=self.host,
+            timeout=httpx.Timeout(connect=self.timeouts.connect, read=None, write=None, pool=None),
+            transport=_RecordingTransport(transport or httpx.AsyncHTTPTransport()),
+        )
+
+    def __repr__(self) -> str:
+        return f"OllamaChat(model={self._model!r}, host={self.host!r})"
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (idempotent)."""
+        await self._client.close()
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        reply_type: type[T],
+        *,
+        timeouts: Timeouts | None = None,
+    ) -> CallOutcome[T]:
+        """Send ``messages``, expect a ``reply_type`` JSON reply, within ``timeouts`` (see ``client``)."""
+        check_messages(messages)
+        if reply_type not in self._schemas:
+            self._schemas[reply_type] = json_schema(reply_type)
+        return await run_call(
+            self._attempt,
+            messages,
+            reply_type,
+            timeouts=timeouts or self.timeouts,
+            policy=self.retry,
+            model=self._model,
+            backend=self.backend,
+            observer=self._observer,
+        )
+
+    async def _attempt(
+        self, messages: Sequence[ChatMessage], reply_type: type, timeouts: Timeouts, usage: Usage
+    ) -> str:
+        record = _RequestRecord(connect=timeouts.connect)
+        token = _CURRENT.set(record)
+        parts: list[str] = []
+        try:
+            timer = ChunkTimer(first_chunk=timeouts.first_chunk, stall=timeouts.stall)
+            stream = await self._client.chat(
+                model=self._model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                format=self._schemas[reply_type],
+                options={"temperature": self.temperature, "num_ctx": self.num_ctx},
+                keep_alive=self.keep_alive,
+            )
+            reply: str | None = None
+            async with aclosing(stream) as chunks:
+                # Read to the end even after the final chunk: abandoning httpx's line iterators
+                # mid-way leaves async generators for the garbage collector (ResourceWarning).
+                while True:
+                    try:
+                        part = await timer.next(chunks)
+                    except AttemptFailed:
+                        if reply is not None:  # the server kept the stream open after "done"
+                            return reply
+                        raise
+                    if part is END:
+                        break
+                    if reply is None:
+                        parts.append(part.message.content or "")
+                        if part.done:
+                            usage.input_tokens = part.prompt_eval_count
+                            usage.output_tokens = part.eval_count
+                            reply = "".join(parts)
+            if reply is not None:
+                return reply
+            raise AttemptFailed(
+                FailureKind.PROTOCOL_ERROR,
+                f"the stream from {self.host} ended without its final chunk after {timer.chunks} chunk(s)",
+                retryable=True,
+            )
+        except AttemptFailed:
+            raise
+        except Exception as exc:
+            failure = self._map(exc, record)
+            if failure is None:
+                raise
+            raise failure from exc
+        finally:
+            _CURRENT.reset(token)
+
+    def _map(self, exc: Exception, record: _RequestRecord) -> AttemptFailed | None:
+        """The FailureKind of a dependency's exception (most specific first), or None: not ours."""
+        if isinstance(exc, ollama.ResponseError):
+            return self._status_failure(exc.status_code, str(exc.error), record)
+        if isinstance(exc, httpx.ConnectTimeout):
+            return AttemptFailed(FailureKind.TIMEOUT_CONNECT,
+                                 f"connect to {self.host} took over {record.connect:g}s", retryable=True)
+        if isinstance(exc, httpx.ConnectError):
+            return AttemptFailed(FailureKind.UNREACHABLE, f"cannot connect to {self.host}: {exc}", retryable=True)
+        if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.CloseError)):
+            return AttemptFailed(FailureKind.UNREACHABLE,
+                                 f"connection to {self.host} dropped: {type(exc).__name__}: {exc}", retryable=True)
+        if isinstance(exc, httpx.TimeoutException):
+            return AttemptFailed(FailureKind.TIMEOUT_CONNECT,
+                                 f"{type(exc).__name__} talking to {self.host}", retryable=True)
+        if isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError, httpx.DecodingError)):
+            return AttemptFailed(FailureKind.PROTOCOL_ERROR,
+                                 f"bad stream line from {self.host}: {str(exc)[:200]}", retryable=True)
+        if isinstance(exc, (httpx.TransportError, OSError)):
+            return AttemptFailed(FailureKind.UNREACHABLE, f"{self.host}: {type(exc).__name__}: {exc}", retryable=True)
+        return None
+
+    def _status_failure(self, status: int, error: str, record: _RequestRecord) -> AttemptFailed:
+        error = error.strip()[:300]
+        if status == 404:
+            return AttemptFailed(
+                FailureKind.MODEL_MISSING,
+                f"model '{self._model}' is not pulled on {self.host}; run `ollama pull {self._model}`",
+                retryable=False, http_status=404,
+            )
+        if status in (401, 403):
+            return AttemptFailed(FailureKind.UNAUTHORIZED, f"{self.host} refused access ({status}): {error}",
+                                 retryable=False, http_status=status)
+        if status == -1:  # an {"error": ...} line inside a 200 stream: the runner failed mid-reply
+            return AttemptFailed(FailureKind.HTTP_STATUS, f"{self.host} failed mid-stream: {error}",
+                                 retryable=True, http_status=record.status)
+        retry_after = parse_retry_after(record.retry_after) if status in (429, 503) else None
+        retryable = status in (408, 429) or status >= 500
+        return AttemptFailed(FailureKind.HTTP_STATUS, f"{self.host} answered {status}: {error}",
+                             retryable=retryable, http_status=status, retry_after=retry_after)
+
+    async def probe(self, *, timeout: float = 5.0) -> LLMHealth:
+        """GET /api/tags within ``timeout`` and check that the configured model is pulled.
+
+        Never raises for backend trouble: healthy / unreachable / timeout / model_missing /
+        unauthorized / error, with latency on trio's clock.
+        """
+        start = trio.current_time()
+        status, detail = HealthStatus.TIMEOUT, f"{self.host} did not answer /api/tags within {timeout:g}s"
+        record = _RequestRecord(connect=min(timeout, self.timeouts.connect))
+        token = _CURRENT.set(record)
+        try:
+            with trio.move_on_after(timeout):
+                try:
+                    listing = await self._client.list()
+                except ollama.ResponseError as exc:
+                    failure = self._status_failure(exc.status_code, str(exc.error), record)
+                    status = (HealthStatus.UNAUTHORIZED if failure.kind is FailureKind.UNAUTHORIZED
+                              else HealthStatus.ERROR)
+                    detail = failure.detail
+                except (httpx.TimeoutException,) as exc:
+                    status, detail = HealthStatus.TIMEOUT, f"{self.host}: {type(exc).__name__}"
+                except (httpx.TransportError, OSError) as exc:  # ollama turns ConnectError into ConnectionError
+                    status, detail = HealthStatus.UNREACHABLE, f"cannot reach {self.host}: {type(exc).__name__}"
+                except (json.JSONDecodeError, pydantic.ValidationError) as exc:
+                    status, detail = HealthStatus.ERROR, f"{self.host}/api/tags is not a model list: {str(exc)[:200]}"
+                else:
+                    names = [m.model or "" for m in listing.models]
+                    if any(_same_model(self._model, name) for name in names):
+                        status, detail = HealthStatus.HEALTHY, f"model '{self._model}' is pulled on {self.host}"
+                    else:
+                        status = HealthStatus.MODEL_MISSING
+                        detail = (f"model '{self._model}' is not pulled on {self.host}; "
+                                  f"run `ollama pull {self._model}`")
+        finally:
+            _CURRENT.reset(token)
+        now = trio.current_time()
+        return LLMHealth(backend=self.backend, status=status, latency=now - start, detail=detail, checked_at=now)
+

@@ -1,0 +1,177 @@
+"""The shape a run is shown in: one JSON-ready dict for ``--json``, the table, and ``show``.
+
+A fresh scan (:class:`~actors.coordinator.ScanOutcome`) and a stored run (the store's reader)
+both become the same dict, so ``bin/scan show RUN_ID`` prints exactly what the scan printed.
+Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from actors.coordinator import ScanOutcome
+from messages.convert import unstructure
+from messages.debate import DebateFinished, DebateStatus
+from messages.scan import TickerResult
+
+
+def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[dict]] | None = None) -> dict[str, Any]:
+    """The ``--json`` object of a scan that just ran."""
+    debates = {f.ticker: f for f in outcome.debate.finished}
+    return {
+        "run_id": outcome.run_id,
+        "status": outcome.status.value,
+        "reason": outcome.reason,
+        "db": db,
+        "seconds": round(outcome.seconds, 3),
+        "tickers_requested": outcome.tickers_requested,
+        "phases": [
+            {"name": p.phase.value, "status": p.status, "seconds": p.seconds, "errors": p.errors, "detail": p.detail}
+            for p in outcome.phases
+        ],
+        "results": [result_to_dict(r, debates.get(r.ticker), (theses or {}).get(r.ticker)) for r in outcome.results],
+        "errors": [
+            {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message} for e in outcome.errors
+        ],
+        "debate": {
+            "requested": outcome.debate.requested,
+            "completed": outcome.debate.completed,
+            "skipped_reason": outcome.debate.skipped_reason,
+        },
+    }
+
+
+def result_to_dict(result: TickerResult, debate: DebateFinished | None, theses: list[dict] | None) -> dict[str, Any]:
+    return {
+        "ticker": result.ticker,
+        "rank": result.rank,
+        "score": result.score,
+        "technical_score": result.technical_score,
+        "direction": result.direction.value,
+        "last_close": result.last_close,
+        "as_of": result.as_of.isoformat(),
+        "synthetic": result.synthetic,
+        "components": [unstructure(c) for c in result.components],
+        "catalysts": [unstructure(c) for c in result.catalysts],
+        "option": unstructure(result.option) if result.option else None,
+        "no_option_reason": result.no_option_reason,
+        "debate": debate_to_dict(debate, theses) if debate else None,
+    }
+
+
+def debate_to_dict(debate: DebateFinished, theses: list[dict] | None) -> dict[str, Any]:
+    return {
+        "status": debate.status.value,
+        "verdict": debate.verdict.value if debate.verdict else None,
+        "conviction": debate.conviction,
+        "reason": debate.reason,
+        "theses": theses or [],
+    }
+
+
+def debate_cell(debate: Mapping[str, Any] | None) -> str:
+    """What the table's debate column says for one ticker."""
+    if not debate:
+        return "-"
+    status = debate["status"]
+    if status == DebateStatus.COMPLETED.value:
+        conviction = debate.get("conviction")
+        shown = f" {conviction:.2f}" if isinstance(conviction, (int, float)) else ""
+        return f"{debate.get('verdict') or '?'}{shown}"
+    reason = debate.get("reason")
+    return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "")
+
+
+def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[str]:
+    """Contract, expiry, DTE, delta, mid, OI cells (or the reason across them)."""
+    if not option:
+        return [f"({reason})" if reason else "-", "", "", "", "", ""]
+    return [
+        f"{option['type'].upper()} {option['strike']:g}",
+        str(option["expiry"]),
+        str(option["dte"]),
+        f"{option['delta']:+.2f}",
+        f"{option['mid']:.2f}",
+        f"{option['open_interest']:,.0f}",
+    ]
+
+
+def catalyst_flags(catalysts: list[Mapping[str, Any]]) -> str:
+    short = {
+        "earnings_before_expiry": "ER<exp",
+        "earnings_soon": "ER soon",
+        "earnings_after_window": "ER later",
+        "earnings_unknown": "ER ?",
+        "news": "news",
+    }
+    return " ".join(short.get(c["kind"], c["kind"]) for c in catalysts)
+
+
+def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | None:
+    """One plain sentence on what to do when a run is PARTIAL or FAILED."""
+    status = report["status"]
+    reason = report.get("reason") or ""
+    if status == "COMPLETED":
+        return None
+    if status == "FAILED":
+        return f"Run FAILED: {reason}. Nothing was ranked; check the errors above and the data source."
+    hints = {
+        "llm_unreachable": "start Ollama (`ollama serve`) or set ai_backend = none",
+        "model_missing": "pull the model (`ollama pull <model>`) or set ollama_model",
+        "unauthorized": "set ANTHROPIC_API_KEY (or anthropic_api_key_file) to a valid key",
+        "llm_stopped_responding": "the LLM stopped answering mid-phase; check the server and re-run",
+        "deadline": "raise ai_debate_phase_timeout or lower top_n_ai_debate",
+    }
+    hint = next((text for key, text in hints.items() if key in reason), None)
+    sentence = f"Run is PARTIAL: scores and contracts are saved, debates incomplete ({reason})."
+    return f"{sentence} To finish debates: {hint}." if hint else sentence
+
+
+def detail_to_dict(detail: Any, *, db: str) -> dict[str, Any]:
+    """The same dict as :func:`outcome_to_dict`, built from a stored run (``actors.store.reader.RunDetail``)."""
+    run = detail.run
+    debates = {d.ticker: d for d in detail.debates}
+    theses: dict[str, list[dict]] = {}
+    for record in detail.theses:
+        theses.setdefault(record.outcome.ticker, []).append(thesis_to_dict(record.outcome))
+    debate_phase = next((p for p in detail.phases if p.phase.value == "ai_debate"), None)
+    skipped_reason = (debate_phase.detail or None) if debate_phase else None
+    if debate_phase is not None and debate_phase.status == "ok":
+        skipped_reason = None
+    return {
+        "run_id": run.id,
+        "status": run.status.value,
+        "reason": run.status_reason,
+        "db": db,
+        "seconds": run.duration_seconds,
+        "tickers_requested": run.tickers_requested,
+        "phases": [
+            {"name": p.phase.value, "status": p.status, "seconds": p.seconds, "errors": p.errors, "detail": p.detail}
+            for p in detail.phases
+        ],
+        "results": [result_to_dict(r, debates.get(r.ticker), theses.get(r.ticker)) for r in detail.results],
+        "errors": [
+            {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message}
+            for e in detail.data_errors
+        ],
+        "debate": {
+            "requested": run.debates_requested,
+            "completed": run.debates_completed,
+            "skipped_reason": skipped_reason,
+        },
+    }
+
+
+def thesis_to_dict(outcome: Any) -> dict[str, Any]:
+    """One agent call: role, model, status, the thesis (or the failure kind), attempts, latency."""
+    return {
+        "role": outcome.role.value,
+        "model": outcome.model,
+        "status": "ok" if outcome.failure is None else "failed",
+        "failure": outcome.failure,
+        "thesis": unstructure(outcome.thesis) if outcome.thesis is not None else None,
+        "attempts": outcome.attempts,
+        "latency": outcome.latency,
+        "detail": outcome.detail,
+    }

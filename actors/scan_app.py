@@ -1,0 +1,138 @@
+"""Wires one ``bin/scan`` run: persister, bus, fetcher, coordinator, debate pool, display.
+
+The CLI calls :func:`run_scan_command` with loaded settings; it returns the exit code.
+Ctrl-C and SIGTERM cancel the scan; the coordinator marks the run INTERRUPTED and we exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import trio
+
+from actors.config import Settings, settings_snapshot
+from actors.coordinator import ScanOutcome, new_run_id, run_scan, snapshot_json
+from actors.debate.wiring import open_debate_runner
+from actors.display import ProgressDisplay, render_report
+from actors.fetcher import Fetcher
+from actors.providers.base import make_provider
+from actors.report import detail_to_dict, outcome_to_dict
+from actors.runtime import EventBus, spawn, stop
+from actors.store.client import StoreClient
+from actors.store.persister import run_persister
+from actors.store.reader import load_run
+from actors.errors import StoreError
+from messages.scan import RunStatus, ScanRequested
+
+logger = logging.getLogger(__name__)
+
+
+def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
+    from actors.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, db_path_for
+
+    db = db_path_for(settings)
+    interactive = sys.stderr.isatty() and not args.json
+    outcome = trio.run(_scan, settings, args, db, interactive)
+    if outcome is None:
+        print(f"interrupted: run marked INTERRUPTED in {db}; what was checkpointed is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    try:  # what is shown is what was saved
+        report = detail_to_dict(load_run(db, outcome.run_id), db=str(db))
+    except StoreError as exc:
+        logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
+        report = outcome_to_dict(outcome, db=str(db))
+    if args.json:
+        if args.top:
+            report["results"] = report["results"][: args.top]
+        json.dump(report, sys.stdout, indent=None, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
+    if outcome.status is RunStatus.FAILED:
+        return EXIT_FAILED
+    if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _disabled_reason(settings: Settings, args: argparse.Namespace) -> str | None:
+    if args.no_debate:
+        return "--no-debate"
+    if settings.ai_backend == "none":
+        return "ai_backend = none"
+    if settings.top_n_ai_debate == 0:
+        return "top_n_ai_debate = 0"
+    return None
+
+
+async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interactive: bool) -> ScanOutcome | None:
+    options = {"size": settings.universe_size, "seed": settings.seed} if settings.source == "sim" else {}
+    provider = make_provider(settings.source, **options)
+    universe = settings.universe or provider.default_universe()
+    request = ScanRequested(
+        universe=tuple(universe),
+        source=settings.source,
+        requested_at=dt.datetime.now(dt.timezone.utc),
+        reason="demo" if args.demo else "manual",
+    )
+    fetcher = Fetcher(
+        provider,
+        concurrency=settings.fetch_concurrency,
+        retry_delays=settings.fetch_retry_delays,
+        timeout=settings.fetch_timeout,
+        earnings_horizon_days=settings.dte_max,
+    )
+    bus = EventBus(name="scan")
+    run_id = new_run_id()
+    disabled = _disabled_reason(settings, args)
+    outcome: ScanOutcome | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister", capacity=64)
+            store = StoreClient(persister)
+            with ProgressDisplay(sys.stderr, enabled=interactive) as display:
+                nursery.start_soon(_show_progress, bus, display)
+                async with open_debate_runner(settings, store=store, publish=bus.publish, disabled=disabled) as (
+                    debate,
+                    debate_disabled,
+                ):
+                    with trio.CancelScope() as scan_scope:
+                        nursery.start_soon(_cancel_on_signal, scan_scope)
+                        outcome = await run_scan(
+                            request,
+                            run_id=run_id,
+                            settings=settings,
+                            fetcher=fetcher,
+                            store=store,
+                            publish=bus.publish,
+                            debate=debate,
+                            debate_disabled_reason=debate_disabled,
+                            settings_json=snapshot_json(settings_snapshot(settings)),
+                        )
+                bus.close()
+            await stop(persister, deadline=10)
+            nursery.cancel_scope.cancel()
+    finally:
+        await provider.aclose()
+    return outcome
+
+
+async def _cancel_on_signal(scope: trio.CancelScope) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            logger.warning("received %s: stopping the scan", signal.Signals(signum).name)
+            scope.cancel()
+            return
+
+
+async def _show_progress(bus: EventBus, display: ProgressDisplay) -> None:
+    async with bus.subscribe(capacity=256) as events:
+        async for event in events:
+            display.handle(event)

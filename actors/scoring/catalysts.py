@@ -1,0 +1,201 @@
+"""Catalyst adjustment: earnings inside the option's life, and scored news, on top of the technical score.
+
+The rule, in points added to the technical score (the final score is clamped to 0..100):
+
+==========================  ===========  ==================================================
+flag                        points       when
+==========================  ===========  ==================================================
+``earnings_before_expiry``  -5           next earnings within ``horizon_days`` of ``as_of``
+``earnings_soon``           -3 more      ... and within 7 days
+``earnings_after_window``    0           next earnings known, after the horizon (or none in
+                                         the calendar)
+``earnings_unknown``         0           no earnings calendar for the ticker
+``news``                    -5 .. +5     scored news, toward the setup's direction
+==========================  ===========  ==================================================
+
+Why a penalty for earnings inside the window: the picks are long 30-60 DTE options bought on a
+*technical* setup. An earnings report inside the option's life is a coin-flip gap that can
+swamp the technical edge, and the option's price already carries the event in its implied
+volatility, which collapses the morning after the report (IV crush): the buyer pays for the
+event and loses the premium even when the stock moves a little their way. Very near earnings
+(<= 7 days) costs more, because IV is at its peak just before the report and the crush comes
+before the setup has had time to work. The penalty is small on purpose: it breaks ties in the
+ranking against event risk, it does not hide a strong setup, and the flag tells the user why.
+
+Why known-but-distant earnings never rank below unknown earnings: an earnings date after the
+horizon is *good* information (no event in the option's life), so it adjusts by 0, and unknown
+earnings adjust by 0 too (no information is not evidence of an event; the flag tells the user
+to check the date). A blend that punishes a ticker for having a known date (a known flaw of a
+reference tool) cannot happen here, and a test checks it.
+
+News: ``news_scores`` are (sentiment, impact) pairs from the news scorer. Sentiment is a number
+in -1..1 or a :class:`messages.articles.Sentiment`; impact is 0..1. The adjustment is
+``5 * net * min(1, total impact)`` points toward the setup, where ``net`` is the
+impact-weighted mean sentiment: good news adds to a bullish setup and subtracts from a bearish
+one, bad news the reverse. A neutral setup has no direction to confirm and gets no news
+points. With no scored news there is no news adjustment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Sequence
+
+from messages.articles import Sentiment
+from messages.market import EarningsEvent, Headline
+from messages.scan import Catalyst, Direction, TickerScored
+
+__all__ = [
+    "EARNINGS_IN_WINDOW_POINTS",
+    "EARNINGS_SOON_DAYS",
+    "EARNINGS_SOON_POINTS",
+    "EARNINGS_UNKNOWN_POINTS",
+    "NEWS_MAX_POINTS",
+    "NewsScore",
+    "apply_catalysts",
+    "next_earnings",
+]
+
+logger = logging.getLogger(__name__)
+
+EARNINGS_IN_WINDOW_POINTS = -5.0
+EARNINGS_SOON_DAYS = 7
+EARNINGS_SOON_POINTS = -3.0
+EARNINGS_UNKNOWN_POINTS = 0.0
+NEWS_MAX_POINTS = 5.0
+
+NewsScore = tuple[float | Sentiment, float]
+"""(sentiment -1..1 or Sentiment, impact 0..1) of one scored article."""
+
+_SENTIMENT_VALUE = {Sentiment.POSITIVE: 1.0, Sentiment.NEGATIVE: -1.0, Sentiment.NEUTRAL: 0.0}
+
+
+def next_earnings(earnings: Sequence[EarningsEvent], as_of: dt.date) -> EarningsEvent | None:
+    """The first event still ahead on ``as_of``: a later date, or ``as_of`` itself unless reported before the open."""
+    ahead = [e for e in earnings if e.date > as_of or (e.date == as_of and e.time != "before_open")]
+    return min(ahead, key=lambda e: e.date, default=None)
+
+
+def _earnings_flags(
+    earnings: tuple[EarningsEvent, ...] | None, as_of: dt.date, horizon_days: int
+) -> list[Catalyst]:
+    if earnings is None:
+        return [
+            Catalyst(
+                kind="earnings_unknown",
+                detail="no earnings calendar for this ticker: check the date before trading",
+                adjustment=EARNINGS_UNKNOWN_POINTS,
+            )
+        ]
+    event = next_earnings(earnings, as_of)
+    if event is None:
+        return [Catalyst(kind="earnings_after_window", detail="no upcoming earnings in the calendar", adjustment=0.0)]
+    days = (event.date - as_of).days
+    when = f" ({event.time})" if event.time else ""
+    if days > horizon_days:
+        return [
+            Catalyst(
+                kind="earnings_after_window",
+                detail=f"earnings {event.date}{when} in {days} days, after the {horizon_days}-day horizon",
+                adjustment=0.0,
+                date=event.date,
+            )
+        ]
+    flags = [
+        Catalyst(
+            kind="earnings_before_expiry",
+            detail=f"earnings {event.date}{when} in {days} days, inside the {horizon_days}-day horizon: "
+            "event risk and IV crush",
+            adjustment=EARNINGS_IN_WINDOW_POINTS,
+            date=event.date,
+        )
+    ]
+    if days <= EARNINGS_SOON_DAYS:
+        flags.append(
+            Catalyst(
+                kind="earnings_soon",
+                detail=f"earnings in {days} days: implied volatility at its pre-report peak",
+                adjustment=EARNINGS_SOON_POINTS,
+                date=event.date,
+            )
+        )
+    return flags
+
+
+def _sentiment(value: float | Sentiment, index: int) -> float:
+    if isinstance(value, Sentiment):
+        return _SENTIMENT_VALUE[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1.0 <= value <= 1.0:
+        raise ValueError(f"news_scores[{index}]: sentiment must be a Sentiment or a number in -1..1 (got {value!r})")
+    return float(value)
+
+
+def _news_flag(
+    news_scores: Sequence[NewsScore], headlines: tuple[Headline, ...], direction: Direction
+) -> Catalyst | None:
+    pairs = []
+    for i, item in enumerate(news_scores):
+        try:
+            sentiment, impact = item
+        except (TypeError, ValueError):
+            raise ValueError(f"news_scores[{i}]: expected a (sentiment, impact) pair (got {item!r})") from None
+        if isinstance(impact, bool) or not isinstance(impact, (int, float)) or not 0.0 <= impact <= 1.0:
+            raise ValueError(f"news_scores[{i}]: impact must be a number in 0..1 (got {impact!r})")
+        pairs.append((_sentiment(sentiment, i), float(impact)))
+    if not pairs:
+        if not headlines:
+            return None
+        return Catalyst(kind="news", detail=f"{len(headlines)} headlines, none scored", adjustment=0.0)
+    total_impact = math.fsum(i for _, i in pairs)
+    net = math.fsum(s * i for s, i in pairs) / total_impact if total_impact > 0 else 0.0
+    raw = net * min(1.0, total_impact)
+    sign = {Direction.BULLISH: 1.0, Direction.BEARISH: -1.0, Direction.NEUTRAL: 0.0}[direction]
+    points = round(NEWS_MAX_POINTS * raw * sign, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    why = "no direction to confirm" if sign == 0 else f"toward the {direction.value} setup"
+    return Catalyst(
+        kind="news",
+        detail=f"{len(pairs)} scored articles: net sentiment {net:+.2f}, total impact {total_impact:.2f}; "
+        f"{points:+.2f} points ({why})",
+        adjustment=points,
+    )
+
+
+def apply_catalysts(
+    scored: TickerScored,
+    *,
+    earnings: tuple[EarningsEvent, ...] | None,
+    headlines: tuple[Headline, ...],
+    as_of: dt.date,
+    horizon_days: int = 60,
+    news_scores: Sequence[NewsScore] = (),
+) -> tuple[float, tuple[Catalyst, ...]]:
+    """The final score (technical score plus catalyst points, clamped to 0..100) and the flags.
+
+    ``earnings`` is None when the ticker's earnings dates are unknown, and a (possibly empty)
+    tuple when its calendar is known. ``horizon_days`` is the candidate option's life: pass the
+    picked contract's DTE when known, else the top of the DTE window.
+
+    Raises:
+        ValueError: a bad ``horizon_days`` or ``news_scores`` item, or an earnings event of
+            another ticker; the message names the field.
+    """
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    if not isinstance(as_of, dt.date):
+        raise ValueError(f"as_of must be a date (got {as_of!r})")
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise ValueError(f"horizon_days must be an int >= 1 (got {horizon_days!r})")
+    if earnings is not None:
+        for i, event in enumerate(earnings):
+            if event.ticker != scored.ticker:
+                raise ValueError(f"earnings[{i}] is for {event.ticker!r}, not {scored.ticker!r}")
+    flags = _earnings_flags(earnings, as_of, horizon_days)
+    news = _news_flag(news_scores, headlines, scored.direction)
+    if news is not None:
+        flags.append(news)
+    final = scored.score + math.fsum(f.adjustment for f in flags)
+    final = round(min(100.0, max(0.0, final)), 2)
+    logger.debug("%s catalysts %s: %.1f -> %.1f", scored.ticker, [f.kind for f in flags], scored.score, final)
+    return final, tuple(flags)

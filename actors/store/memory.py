@@ -1,0 +1,252 @@
+"""An in-memory persister: the same message protocol and acks, no threads, no SQLite.
+
+For virtual-time tests (``MockClock(autojump_threshold=0)``), where the real persister's worker
+threads would break virtual time. Swap it in at the channel boundary: whatever sends
+``Request(command, reply_to)`` to the persister's inbox cannot tell the difference, except that
+nothing survives the process.
+
+*Receives:* ``Request(command, reply_to)`` with a ``messages.storage`` command.
+*Sends:* the same answer the real persister sends for the same command sequence
+(``Committed``, ``CheckpointCommitted``, ``Article``/None, or ``Failure(StoreError)``).
+*Owns:* the committed state, readable by tests: :attr:`runs`, :attr:`phases`,
+:attr:`checkpoints`, :attr:`outcomes`, :attr:`debates`, :attr:`articles`, :attr:`committed`.
+
+Test hooks: :meth:`fail_next` answers the next N commands with a failure (``DiskFull`` unless
+told otherwise) without applying them; :attr:`delay` sleeps that many (virtual) seconds before
+applying each command. *Cancellation* during the delay drops the command in hand unanswered and
+unapplied, as a crash before COMMIT would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import trio
+
+from actors.errors import DiskFull, StoreError
+from actors.runtime.envelope import Failure, Request, answer
+from actors.store.codec import article_key, describe, utc
+from actors.store.persister import PersisterStatistics
+from actors.store.reader import RunSummary
+from actors.store.writes import INTERRUPTED_REASON, OPEN_STATUSES
+from messages.articles import Article, ArticleScored, ArticleStatus
+from messages.debate import AgentOutcome, DebateFinished
+from messages.scan import Checkpoint, CheckpointCommitted, Phase, RunStatus
+from messages.storage import (
+    AddArticles,
+    BeginRun,
+    ClaimNextArticle,
+    Committed,
+    FinishRun,
+    RecordPhase,
+    SaveAgentOutcome,
+    SaveArticleScore,
+    SaveCheckpoint,
+    SaveDebate,
+    StoreOpened,
+)
+
+__all__ = ["MemoryPersister"]
+
+logger = logging.getLogger(__name__)
+
+
+class MemoryPersister:
+    """A stand-in for :class:`actors.store.persister.Persister`; ``await fake.run(inbox)``."""
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        if delay < 0:
+            raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
+        self.delay = delay
+        self.runs: dict[str, RunSummary] = {}
+        self.settings: dict[str, str] = {}
+        self.run_errors: dict[str, tuple[str, ...]] = {}
+        self.phases: dict[tuple[str, Phase], RecordPhase] = {}
+        self.checkpoints: dict[str, Checkpoint] = {}
+        self.outcomes: list[AgentOutcome] = []
+        self.debates: dict[tuple[str, str], DebateFinished] = {}
+        self.articles: dict[int, Article] = {}
+        self.article_scores: dict[int, ArticleScored] = {}
+        self.committed: list[Any] = []
+        self._keys: set[tuple[str, str]] = set()
+        self._next_article_id = 1
+        self._fail: list[BaseException] = []
+        self._inbox: trio.MemoryReceiveChannel[Any] | None = None
+        self._failures = 0
+        self._last_failure: str | None = None
+        self._running = False
+
+    def fail_next(self, n: int = 1, error: BaseException | None = None) -> None:
+        """Answer the next ``n`` commands with ``Failure(error)`` (default ``DiskFull``), unapplied."""
+        for _ in range(n):
+            self._fail.append(error or DiskFull("injected failure: database or disk is full"))
+
+    def statistics(self) -> PersisterStatistics:
+        depth = self._inbox.statistics().current_buffer_used if self._inbox is not None else 0
+        return PersisterStatistics(
+            commands_done=len(self.committed), failures=self._failures, queue_depth=depth,
+            last_failure=self._last_failure, running=self._running,
+        )
+
+    def interrupt_running(self) -> StoreOpened:
+        """What a restart would do: RUNNING runs → INTERRUPTED, scoring articles → pending."""
+        interrupted = tuple(sorted(
+            (r for r in self.runs.values() if r.status is RunStatus.RUNNING), key=lambda r: r.started_at
+        ))
+        for r in interrupted:
+            self.runs[r.id] = attrs.evolve(r, status=RunStatus.INTERRUPTED, status_reason=INTERRUPTED_REASON)
+        requeued = 0
+        for a in list(self.articles.values()):
+            if a.status is ArticleStatus.SCORING:
+                self.articles[a.id] = attrs.evolve(a, status=ArticleStatus.PENDING)
+                requeued += 1
+        return StoreOpened(
+            db_path=":memory:", schema_version=1, migrated_from=1,
+            interrupted_runs=tuple(r.id for r in interrupted), requeued_articles=requeued,
+        )
+
+    async def run(
+        self,
+        inbox: trio.MemoryReceiveChannel[Any],
+        *,
+        task_status: trio.TaskStatus[StoreOpened] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Report ``StoreOpened`` (after the same recovery), then serve until the inbox closes."""
+        self._inbox = inbox
+        self._running = True
+        try:
+            task_status.started(self.interrupt_running())
+            async for request in inbox:
+                if not isinstance(request, Request):
+                    logger.error("memory persister: dropped %r: not a Request", type(request).__name__)
+                    continue
+                if self.delay:
+                    await trio.sleep(self.delay)
+                answer(request, self._apply(request.payload))
+        finally:
+            self._running = False
+
+    def _apply(self, command: Any) -> Any:
+        doing = describe(command)
+        if self._fail:
+            error = self._fail.pop(0)
+            return self._failed(error)
+        handler = self._handlers().get(type(command))
+        if handler is None:
+            return self._failed(StoreError(f"the persister does not understand {type(command).__name__!r}"))
+        try:
+            ack = handler(command)
+        except StoreError as exc:
+            return self._failed(type(exc)(f"{doing}: {exc}"))
+        self.committed.append(command)
+        return ack
+
+    def _failed(self, error: BaseException) -> Failure:
+        self._failures += 1
+        self._last_failure = str(error)
+        return Failure(error)
+
+    def _handlers(self) -> dict[type, Callable[[Any], Any]]:
+        return {
+            BeginRun: self._begin_run, RecordPhase: self._record_phase,
+            SaveCheckpoint: self._save_checkpoint, SaveAgentOutcome: self._save_outcome,
+            SaveDebate: self._save_debate, FinishRun: self._finish_run,
+            AddArticles: self._add_articles, ClaimNextArticle: self._claim_article,
+            SaveArticleScore: self._save_article_score,
+        }
+
+    def _run(self, run_id: str) -> RunSummary:
+        if run_id not in self.runs:
+            raise StoreError(f"unknown run id {run_id!r} (send BeginRun first)")
+        return self.runs[run_id]
+
+    def _begin_run(self, cmd: BeginRun) -> Committed:
+        if cmd.run_id in self.runs:
+            raise StoreError(f"run id {cmd.run_id!r} already exists")
+        self.runs[cmd.run_id] = RunSummary(
+            id=cmd.run_id, started_at=utc(cmd.started_at), finished_at=None, status=RunStatus.RUNNING,
+            source=cmd.source, tickers_requested=cmd.tickers_requested, tickers_scored=0,
+            options_chosen=0, debates_requested=0, debates_completed=0, status_reason=None,
+            duration_seconds=None,
+        )
+        self.settings[cmd.run_id] = cmd.settings_json
+        return Committed("BeginRun", cmd.run_id, 1)
+
+    def _record_phase(self, cmd: RecordPhase) -> Committed:
+        self._run(cmd.run_id)
+        self.phases[(cmd.run_id, cmd.phase)] = cmd
+        return Committed("RecordPhase", cmd.run_id, 1)
+
+    def _save_checkpoint(self, cmd: SaveCheckpoint) -> CheckpointCommitted:
+        cp = cmd.checkpoint
+        run = self._run(cp.run_id)
+        if run.status.value not in OPEN_STATUSES:
+            raise StoreError(f"run {cp.run_id!r} is already {run.status.value}; its checkpoint cannot change")
+        tickers = [r.ticker for r in cp.results]
+        if len(set(tickers)) != len(tickers):
+            raise StoreError("ConstraintError: UNIQUE constraint failed: ticker_scores.run_id, ticker_scores.ticker")
+        self.checkpoints[cp.run_id] = cp
+        self.runs[cp.run_id] = attrs.evolve(
+            run, status=RunStatus.PARTIAL, tickers_requested=cp.tickers_requested,
+            tickers_scored=len(cp.results), options_chosen=sum(r.option is not None for r in cp.results),
+        )
+        return CheckpointCommitted(cp.run_id, len(cp.results))
+
+    def _save_outcome(self, cmd: SaveAgentOutcome) -> Committed:
+        self._run(cmd.outcome.run_id)
+        self.outcomes.append(cmd.outcome)
+        return Committed("SaveAgentOutcome", cmd.outcome.run_id, 1)
+
+    def _save_debate(self, cmd: SaveDebate) -> Committed:
+        f = cmd.finished
+        self._run(f.run_id)
+        self.debates[(f.run_id, f.ticker)] = f
+        return Committed("SaveDebate", f.run_id, 1)
+
+    def _finish_run(self, cmd: FinishRun) -> Committed:
+        run = self._run(cmd.run_id)
+        self.runs[cmd.run_id] = attrs.evolve(
+            run, status=cmd.status, status_reason=cmd.reason, debates_requested=cmd.debates_requested,
+            debates_completed=cmd.debates_completed, duration_seconds=float(cmd.duration_seconds),
+            finished_at=utc(cmd.finished_at),
+        )
+        self.run_errors[cmd.run_id] = cmd.errors
+        return Committed("FinishRun", cmd.run_id, 1)
+
+    def _add_articles(self, cmd: AddArticles) -> Committed:
+        added = 0
+        for h in cmd.headlines:
+            key = (h.ticker, article_key(h.url, h.title))
+            if key in self._keys:
+                continue
+            self._keys.add(key)
+            self.articles[self._next_article_id] = Article(
+                id=self._next_article_id, ticker=h.ticker, title=h.title,
+                published_at=utc(h.published_at), status=ArticleStatus.PENDING,
+                publisher=h.publisher, url=h.url or None,
+            )
+            self._next_article_id += 1
+            added += 1
+        return Committed("AddArticles", None, added)
+
+    def _claim_article(self, cmd: ClaimNextArticle) -> Article | None:
+        pending = [a for a in self.articles.values() if a.status is ArticleStatus.PENDING]
+        if not pending:
+            return None
+        newest = max(a.published_at for a in pending)
+        chosen = min((a for a in pending if a.published_at == newest), key=lambda a: a.id)
+        claimed = attrs.evolve(chosen, status=ArticleStatus.SCORING)
+        self.articles[chosen.id] = claimed
+        return claimed
+
+    def _save_article_score(self, cmd: SaveArticleScore) -> Committed:
+        s = cmd.scored
+        if s.article_id not in self.articles:
+            raise StoreError(f"unknown article id {s.article_id!r}")
+        status = ArticleStatus.SCORED if s.score is not None else ArticleStatus.FAILED
+        self.articles[s.article_id] = attrs.evolve(self.articles[s.article_id], status=status)
+        self.article_scores[s.article_id] = s
+        return Committed("SaveArticleScore", None, 1)

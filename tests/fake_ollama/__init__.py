@@ -1,0 +1,1 @@
+"""Tests for bin/fake-ollama (actors.llm.fake_ollama*) and its test helper."""
