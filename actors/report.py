@@ -79,14 +79,16 @@ def debate_cell(debate: Mapping[str, Any] | None) -> str:
         conviction = debate.get("conviction")
         shown = f" {conviction:.2f}" if isinstance(conviction, (int, float)) else ""
         return f"{debate.get('verdict') or '?'}{shown}"
-    reason = debate.get("reason")
+    reason = (debate.get("reason") or "").split(":", 1)[0]  # the kind; the detail is in --json
     return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "")
 
 
 def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[str]:
     """Contract, expiry, DTE, delta, mid, OI cells (or the reason across them)."""
     if not option:
-        return [f"({reason})" if reason else "-", "", "", "", "", ""]
+        # The full reason is in --json and the database; the table shows its deciding clause.
+        short = reason.rsplit("; ", 1)[-1] if reason else "-"
+        return [f"({short})" if reason else "-", "", "", "", "", ""]
     return [
         f"{option['type'].upper()} {option['strike']:g}",
         str(option["expiry"]),
@@ -105,7 +107,8 @@ def catalyst_flags(catalysts: list[Mapping[str, Any]]) -> str:
         "earnings_unknown": "ER ?",
         "news": "news",
     }
-    return " ".join(short.get(c["kind"], c["kind"]) for c in catalysts)
+    shown = [c for c in catalysts if c["kind"] != "news" or c.get("adjustment")]
+    return " ".join(short.get(c["kind"], c["kind"]) for c in shown)
 
 
 def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | None:

@@ -92,16 +92,22 @@ async def open_debate_runner(
     store: StoreClient,
     publish: Callable[[object], None],
     disabled: str | None,
-    client: ChatClient | None = None,
+    client_factory: Callable[[Callable[[FailureKind | None], None]], ChatClient] | None = None,
 ) -> AsyncIterator[tuple[DebateRunner | None, str | None]]:
-    """Yield ``(runner, None)``, or ``(None, reason)`` when debates are off by configuration."""
+    """Yield ``(runner, None)``, or ``(None, reason)`` when debates are off by configuration.
+
+    ``client_factory(observer)`` builds the LLM client (tests pass a fake); by default the
+    backend named in settings. The observer reports each failed attempt to the breaker.
+    """
     if disabled:
         yield None, disabled
         return
     holder: list[CircuitBreaker] = []
-    own_client = client is None
-    if client is None:
-        client = make_client(settings.ai_backend, **client_settings(settings, breaker_observer(lambda: holder[0] if holder else None)))
+    observer = breaker_observer(lambda: holder[0] if holder else None)
+    if client_factory is None:
+        client = make_client(settings.ai_backend, **client_settings(settings, observer))
+    else:
+        client = client_factory(observer)
     monitor_ref: list[HealthMonitor] = []
     try:
         async with open_breaker(
@@ -151,9 +157,8 @@ async def open_debate_runner(
 
             yield runner, None
     finally:
-        if own_client:
-            with trio.CancelScope(shield=True):
-                await client.aclose()
+        with trio.CancelScope(shield=True):
+            await client.aclose()
 
 
 async def _monitor_after_first_interval(monitor: HealthMonitor, delay: float) -> None:

@@ -54,8 +54,9 @@ class ClaudeChat:
     """A streaming Claude client with typed outcomes (implements ``ChatClient``).
 
     Keyword-only settings: ``model`` and ``api_key`` (a :class:`Secret`) required; ``timeouts``,
-    ``retry``, ``max_tokens`` (1024), ``temperature`` (0), ``base_url``, ``observer``,
-    ``http_client`` (an ``httpx2.AsyncClient``; closed by :meth:`aclose`).
+    ``retry``, ``max_tokens`` (1024), ``base_url``, ``observer``, ``http_client`` (an
+    ``httpx2.AsyncClient``; closed by :meth:`aclose`). No ``temperature``: the installed SDK's
+    ``messages.create`` no longer takes sampling parameters.
 
     Raises:
         ValueError / TypeError: a setting is missing or out of range (never shows the key).
@@ -71,7 +72,6 @@ class ClaudeChat:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         max_tokens: int = 1024,
-        temperature: float = 0.0,
         base_url: str | None = None,
         observer: Observer | None = None,
         http_client: httpx2.AsyncClient | None = None,
@@ -84,14 +84,11 @@ class ClaudeChat:
             raise ValueError("api_key is empty: set the Anthropic API key (a file or the environment)")
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
             raise ValueError(f"max_tokens must be an integer >= 1, got {max_tokens!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 1:
-            raise ValueError(f"temperature must be a number in [0, 1], got {temperature!r}")
         self._model = model
         self._secret = api_key
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.max_tokens = max_tokens
-        self.temperature = float(temperature)
         self._observer = observer
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key.reveal(),
@@ -100,6 +97,7 @@ class ClaudeChat:
             timeout=_http_timeout(self.timeouts.connect),
             http_client=http_client,
         )
+        _resolve_platform_now(self._client)
 
     def __repr__(self) -> str:
         return f"ClaudeChat(model={self._model!r}, api_key=Secret('***'))"
@@ -143,7 +141,6 @@ class ClaudeChat:
         return {
             "model": self._model,
             "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
             "system": "\n\n".join(system),
             "messages": [{"role": m.role, "content": m.content} for m in messages if m.role != "system"],
         }
@@ -281,6 +278,21 @@ class ClaudeChat:
                 status, detail = HealthStatus.HEALTHY, f"model '{self._model}' is available"
         now = trio.current_time()
         return LLMHealth(backend=self.backend, status=status, latency=now - start, detail=detail, checked_at=now)
+
+
+def _resolve_platform_now(client: anthropic.AsyncAnthropic) -> None:
+    """Fill the SDK's platform headers now, not in a worker thread on the first request.
+
+    The thread is uncancellable, and under a virtual clock (tests, simulations) trio's autojump
+    moves time past our deadlines while it runs. Private SDK attribute: skipped if it changes.
+    """
+    try:
+        from anthropic._base_client import get_platform
+
+        if getattr(client, "_platform", "missing") is None:
+            client._platform = get_platform()
+    except (ImportError, AttributeError):  # pragma: no cover - a future SDK layout
+        logger.debug("anthropic platform pre-resolution unavailable")
 
 
 def _http_timeout(connect: float) -> httpx2.Timeout:

@@ -45,32 +45,18 @@ import trio
 
 from actors.errors import ConfigError
 from actors.llm import fake_ollama_replies as replies
+from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
 from actors.llm.fake_ollama_profile import FAULTS, Profile, plan_outcome, request_rng
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["FakeOllamaServer", "FakeOllamaStatistics", "main"]
 
-_MAX_BODY = 8 * 1024 * 1024
 _ERRORS = {
     "http_500": (500, "llama runner process has terminated: exit status 2"),
     "http_503": (503, "server busy, please try again.  maximum pending requests exceeded"),
     "http_429": (429, "too many requests, please try again later"),
 }
-
-
-@attrs.define
-class _Record:
-    """One request in the log; ``end`` and ``outcome`` are filled in as the exchange goes."""
-
-    id: int
-    method: str
-    path: str
-    start: float
-    model: str | None = None
-    end: float | None = None
-    status: int | None = None
-    outcome: str = "in_progress"
 
 
 @attrs.frozen
@@ -82,73 +68,13 @@ class FakeOllamaStatistics:
     outcomes: tuple[tuple[str, int], ...]
 
 
-class _ClientGone(Exception):
-    """The client closed or broke the connection while we were answering."""
-
-
-class _Exchange:
-    """One request/response on a connection: sends through h11 and keeps the log record current."""
-
-    def __init__(self, stream: trio.SocketStream, conn: h11.Connection, record: _Record) -> None:
-        self.stream, self.conn, self.record = stream, conn, record
-        self.finished = False
-
-    async def _send(self, *events: Any, outcome: str | None = None) -> None:
-        """Send ``events`` in one write; with ``outcome`` they end the response and it is recorded."""
-        data = b"".join(self.conn.send(e) or b"" for e in events)
-        try:
-            await self.stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            raise _ClientGone from exc
-        if outcome is not None:  # no checkpoint between the last byte and the record
-            self.done(outcome)
-
-    async def head(self, status: int, content_type: str, *, length: int | None = None,
-                   extra: tuple[tuple[str, str], ...] = (), first: bytes = b"") -> None:
-        """The response head, with the first piece of the body in the same write."""
-        date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
-        headers = [("Content-Type", content_type), ("Date", date), *extra]
-        if length is not None:
-            headers.append(("Content-Length", str(length)))
-        self.record.status = status
-        await self._send(h11.Response(status_code=status, headers=headers), h11.Data(data=first))
-
-    async def data(self, payload: bytes, *, last: str | None = None) -> None:
-        """More body; ``last`` (the outcome) also ends the response."""
-        events: list[Any] = [h11.Data(data=payload)]
-        if last is not None:
-            events.append(h11.EndOfMessage())
-        await self._send(*events, outcome=last)
-
-    def done(self, outcome: str) -> None:
-        self.record.outcome = outcome
-        self.record.end = time.monotonic()
-        self.finished = True
-
-    async def json(self, status: int, body: Any, outcome: str, *, extra: tuple[tuple[str, str], ...] = ()) -> None:
-        """A whole JSON response in one write."""
-        await self.whole(status, "application/json; charset=utf-8", json.dumps(body).encode(), outcome, extra)
-
-    async def text(self, status: int, body: str, outcome: str) -> None:
-        await self.whole(status, "text/plain; charset=utf-8", body.encode(), outcome)
-
-    async def whole(self, status: int, content_type: str, payload: bytes, outcome: str,
-                    extra: tuple[tuple[str, str], ...] = ()) -> None:
-        """A whole response (head, body, end) in one write."""
-        date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
-        headers = [("Content-Type", content_type), ("Date", date), *extra, ("Content-Length", str(len(payload)))]
-        self.record.status = status
-        await self._send(h11.Response(status_code=status, headers=headers), h11.Data(data=payload),
-                         h11.EndOfMessage(), outcome=outcome)
-
-
 class FakeOllamaServer:
     """The server's state and request handling; ``serve`` runs it on a loopback port."""
 
     def __init__(self, profile: Profile | None = None, *, log_limit: int = 10_000) -> None:
         self.launch_profile = profile or Profile()
         self.profile = self.launch_profile
-        self._log: collections.deque[_Record] = collections.deque(maxlen=log_limit)
+        self._log: collections.deque[Record] = collections.deque(maxlen=log_limit)
         self._next_id = 0
         self._number = 0
 
@@ -190,55 +116,32 @@ class FakeOllamaServer:
         conn = h11.Connection(h11.SERVER)
         try:
             while True:
-                request = await self._next_event(stream, conn)
+                request = await next_event(stream, conn)
                 if not isinstance(request, h11.Request):
                     return
-                body = await self._read_body(stream, conn)
+                body = await read_body(stream, conn)
                 if not await self._exchange(stream, conn, request, body):
                     return
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
                 conn.start_next_cycle()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, _ClientGone) as exc:
+        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, ClientGone) as exc:
             logger.debug("connection ended: %r", exc)
         except Exception:
             logger.exception("fake-ollama: connection failed")
         finally:
             await stream.aclose()
 
-    @staticmethod
-    async def _next_event(stream: trio.SocketStream, conn: h11.Connection) -> Any:
-        while True:
-            event = conn.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            conn.receive_data(await stream.receive_some(65536))
-
-    async def _read_body(self, stream: trio.SocketStream, conn: h11.Connection) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            event = await self._next_event(stream, conn)
-            if isinstance(event, h11.Data):
-                size += len(event.data)
-                if size > _MAX_BODY:
-                    raise h11.RemoteProtocolError(f"request body over {_MAX_BODY} bytes")
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(chunks)
-            else:
-                raise h11.RemoteProtocolError(f"unexpected {type(event).__name__} in a request body")
-
     async def _exchange(self, stream: trio.SocketStream, conn: h11.Connection, request: h11.Request, body: bytes) -> bool:
         """Answer one request while watching for the client leaving; False: close the connection."""
         method = request.method.decode("ascii", "replace")
         path = request.target.decode("ascii", "replace").split("?")[0]
         control = path.startswith("/_fake/")
-        record = _Record(id=self._next_id, method=method, path=path, start=time.monotonic())
+        record = Record(id=self._next_id, method=method, path=path, start=time.monotonic())
         if not control:
             self._next_id += 1
             self._log.append(record)
-        exchange = _Exchange(stream, conn, record)
+        exchange = Exchange(stream, conn, record)
         client_left = False
         async with trio.open_nursery() as nursery:
 
@@ -255,7 +158,7 @@ class FakeOllamaServer:
             nursery.start_soon(watch)
             try:
                 await self._route(exchange, method, path, body, control)
-            except _ClientGone:
+            except ClientGone:
                 client_left = True
             nursery.cancel_scope.cancel()
         if client_left and not exchange.finished:
@@ -267,7 +170,7 @@ class FakeOllamaServer:
                         record.status, record.outcome, (record.end or time.monotonic()) - record.start)
         return exchange.finished and not client_left and record.outcome != "drop"
 
-    async def _route(self, ex: _Exchange, method: str, path: str, body: bytes, control: bool) -> None:
+    async def _route(self, ex: Exchange, method: str, path: str, body: bytes, control: bool) -> None:
         profile = self.profile
         if control:
             await self._control(ex, method, path, body)
@@ -288,7 +191,7 @@ class FakeOllamaServer:
         else:
             await ex.json(404, replies.error_body(f"{method} {path} not found"), "not_found")
 
-    async def _control(self, ex: _Exchange, method: str, path: str, body: bytes) -> None:
+    async def _control(self, ex: Exchange, method: str, path: str, body: bytes) -> None:
         if (method, path) == ("GET", "/_fake/requests"):
             await ex.json(200, {"requests": self.request_log()}, "ok")
         elif (method, path) == ("GET", "/_fake/config"):
@@ -306,7 +209,7 @@ class FakeOllamaServer:
         else:
             await ex.json(404, replies.error_body(f"{method} {path} not found"), "not_found")
 
-    async def _generate(self, ex: _Exchange, profile: Profile, body: bytes, *, chat: bool) -> None:
+    async def _generate(self, ex: Exchange, profile: Profile, body: bytes, *, chat: bool) -> None:
         try:
             request = json.loads(body)
             if not isinstance(request, dict) or not isinstance(request.get("model"), str) or not request["model"]:
@@ -345,7 +248,7 @@ class FakeOllamaServer:
         else:
             await self._stream(ex, profile, model, content, prompt, outcome, chat=chat)
 
-    async def _whole(self, ex: _Exchange, profile: Profile, model: str, content: str,
+    async def _whole(self, ex: Exchange, profile: Profile, model: str, content: str,
                      prompt: str, outcome: str, *, chat: bool) -> None:
         pieces = replies.split_content(content, profile.chunks)
         await trio.sleep(profile.chunk_interval * len(pieces))
@@ -358,7 +261,7 @@ class FakeOllamaServer:
             await self._break_off(ex, outcome)
         await ex.whole(200, "application/json; charset=utf-8", payload, outcome)
 
-    async def _stream(self, ex: _Exchange, profile: Profile, model: str, content: str,
+    async def _stream(self, ex: Exchange, profile: Profile, model: str, content: str,
                       prompt: str, outcome: str, *, chat: bool) -> None:
         pieces = replies.split_content(content, profile.chunks)
         chunk = replies.chat_chunk if chat else replies.generate_chunk
@@ -382,13 +285,13 @@ class FakeOllamaServer:
         await ex.data(json.dumps(last).encode() + b"\n", last=outcome)
 
     @staticmethod
-    async def _break_off(ex: _Exchange, outcome: str) -> None:
+    async def _break_off(ex: Exchange, outcome: str) -> None:
         """``stall``: go silent with the socket open until the client leaves; ``drop``: close it now."""
         if outcome == "stall":
             await trio.sleep_forever()
         ex.done("drop")
         await ex.stream.aclose()
-        raise _ClientGone("dropped on purpose")
+        raise ClientGone("dropped on purpose")
 
 
 def _listed(model: str, models: tuple[str, ...]) -> bool:

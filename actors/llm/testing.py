@@ -81,6 +81,7 @@ class FakeOllama:
         self.log_level = log_level
         self._stderr = stderr
         self._proc: subprocess.Popen[bytes] | None = None
+        self._control: httpx.Client | None = None
         self.url = ""
         self.port = 0
 
@@ -108,6 +109,7 @@ class FakeOllama:
             raise
         self.url = line[len(_READY):].strip()
         self.port = int(self.url.rsplit(":", 1)[1])
+        self._control = httpx.Client(base_url=self.url, timeout=5.0, trust_env=False)
 
     def _first_line(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None
@@ -133,6 +135,9 @@ class FakeOllama:
     def stop(self) -> None:
         """Terminate the subprocess (kill it if it does not stop within 5 s) and close its pipe."""
         proc, self._proc = self._proc, None
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         if proc is None:
             return
         if proc.poll() is None:
@@ -146,14 +151,19 @@ class FakeOllama:
             proc.stdout.close()
 
     @property
+    def pid(self) -> int | None:
+        """The subprocess's id while it is started."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
     def running(self) -> bool:
         """True while the subprocess is alive."""
         return self._proc is not None and self._proc.poll() is None
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        if not self.url:
+        if self._control is None:
             raise RuntimeError("FakeOllama is not started")
-        response = httpx.request(method, self.url + path, json=body, timeout=5.0)
+        response = self._control.request(method, path, json=body)
         if response.status_code == 400:
             raise ConfigError(response.json().get("error", response.text))
         response.raise_for_status()

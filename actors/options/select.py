@@ -92,8 +92,8 @@ def _validate(
     for name, value in (("dte_min", dte_min), ("dte_target", dte_target), ("dte_max", dte_max)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be an int (got {value!r})")
-    if dte_min < 1:
-        raise ValueError(f"dte_min must be >= 1 (got {dte_min})")
+    if dte_min < 0:
+        raise ValueError(f"dte_min must be >= 0 (got {dte_min})")
     if not dte_min <= dte_target <= dte_max:
         raise ValueError(
             f"dte_min <= dte_target <= dte_max must hold (got dte_min={dte_min}, dte_target={dte_target}, "
@@ -134,7 +134,7 @@ def _greeks(q: OptionQuote, dte: int, spot: float, r: float) -> _Greeks | None:
         return _Greeks(q.delta, iv, q.gamma, q.theta, q.vega, "chain")
     if not (math.isfinite(spot) and spot > 0 and q.strike > 0):
         return None
-    t = dte / 365.0
+    t = max(dte, 1) / 365.0  # a same-day expiry is priced with a day left: Black-Scholes needs t > 0
     if iv is None:
         iv = implied_volatility(q.type, q.mid, spot, q.strike, t, r)
         if iv is None:

@@ -74,8 +74,8 @@ def business_days(end: dt.date, count: int) -> tuple[dt.date, ...]:
     return tuple(days)
 
 
-def _plan(rng: random.Random, n: int) -> tuple[list[float], list[float], list[float]]:
-    """Per-day drift, volatility and volume multiplier from a random chain of regimes."""
+def _plan(rng: random.Random, n: int, size: float) -> tuple[list[float], list[float], list[float]]:
+    """Per-day drift, volatility and typical volume (``size`` times the regime's multiplier)."""
     base = rng.uniform(0.010, 0.028)
     temper = rng.random()
     if temper < 0.4:  # bull
@@ -95,7 +95,7 @@ def _plan(rng: random.Random, n: int) -> tuple[list[float], list[float], list[fl
             mu = rng.uniform(0.0012, 0.004) * (1 if kind == "up" else -1)
             drift += [mu + bias] * length
             sigma += [base * rng.uniform(0.8, 1.1)] * length
-            volume += [rng.uniform(0.9, 1.2)] * length
+            volume += [size * rng.uniform(0.9, 1.2)] * length
         elif kind == "range":
             length = rng.randint(20, 60)
             period = rng.randint(8, 20)
@@ -103,22 +103,22 @@ def _plan(rng: random.Random, n: int) -> tuple[list[float], list[float], list[fl
             phase = rng.random() * 2 * math.pi
             drift += [amp * math.sin(phase + 2 * math.pi * i / period) for i in range(length)]
             sigma += [base * 0.8] * length
-            volume += [0.85] * length
+            volume += [size * 0.85] * length
         else:
             quiet = rng.randint(10, 25)
             drift += [bias / 2] * quiet
             sigma += [base * (0.9 - 0.55 * i / quiet) for i in range(quiet)]
-            volume += [0.6] * quiet
+            volume += [size * 0.6] * quiet
             direction = 1 if rng.random() < p_up else -1
             burst = rng.randint(4, 8)
             drift += [direction * base * rng.uniform(0.9, 1.6)] * burst
             sigma += [base * 1.4] * burst
-            spike = rng.uniform(2.5, 4.0)
-            volume += [spike, spike * 0.8] + [1.6] * (burst - 2)
+            spike = size * rng.uniform(2.5, 4.0)
+            volume += [spike, spike * 0.8] + [size * 1.6] * (burst - 2)
             follow = rng.randint(15, 40)
             drift += [direction * rng.uniform(0.001, 0.003) + bias] * follow
             sigma += [base] * follow
-            volume += [1.2] * follow
+            volume += [size * 1.2] * follow
     return drift[-n:], sigma[-n:], volume[-n:]
 
 
@@ -132,7 +132,8 @@ def generate_bars(
     """
     rng = rng_for(seed, ticker, "history")
     n = len(dates)
-    drift, sigma, vmult = _plan(rng, n)
+    base_volume = math.exp(rng.uniform(math.log(2e5), math.log(6e7)))
+    drift, sigma, volume = _plan(rng, n, base_volume)
     windows = []
     half = len(table) // 2
     for base in (0, 0, half, half):
@@ -141,7 +142,6 @@ def generate_bars(
         windows.append(table[offset : offset + n * stride : stride])
     za, zb, zc, zd = windows
     start = math.exp(rng.uniform(math.log(8.0), math.log(400.0)))
-    base_volume = math.exp(rng.uniform(math.log(2e5), math.log(6e7)))
     # Comprehensions and accumulate instead of one loop with appends: ~2x faster in CPython.
     closes = list(accumulate([1.0 + mu + s * a for mu, s, a in zip(drift, sigma, za)], mul, initial=start))
     opens = [p * (1.0 + 0.3 * s * b) for p, s, b in zip(closes, sigma, zb)]
@@ -154,9 +154,9 @@ def generate_bars(
                 (o if o > c else c) * (1.0 + s * hc),
                 (c if o > c else o) * (1.0 - s * lc),
                 c,
-                base_volume * vm * (0.7 + 0.4 * abs(a)),
+                v * (0.6 + hc + lc),  # wide days trade more
             )
-            for d, o, c, s, hc, lc, vm, a in zip(dates, opens, closes, sigma, zc, zd, vmult, za)
+            for d, o, c, s, hc, lc, v in zip(dates, opens, closes, sigma, zc, zd, volume)
         ]
     )
 
@@ -255,12 +255,13 @@ def generate_quotes(
 
 
 def generate_earnings(seed: int, ticker: str, as_of: dt.date) -> tuple[EarningsEvent, ...] | None:
-    """Quarterly dates around the next report: a third within 60 days, a third later, a third unknown (None)."""
+    """Quarterly dates around the next report: a third within 60 days, a third 61-88 days out, a third unknown (None)."""
     rng = rng_for(seed, ticker, "earnings")
     draw = rng.random()
     if draw >= 2 / 3:
         return None
-    ahead = rng.randint(1, 60) if draw < 1 / 3 else rng.randint(61, 150)
+    # "Later" stays under one quarter so the previous report is already in the past.
+    ahead = rng.randint(1, 60) if draw < 1 / 3 else rng.randint(61, 88)
     time = rng.choice(("before_open", "after_close"))
     events = []
     for quarter in range(-4, 5):
@@ -293,14 +294,14 @@ def generate_headlines(seed: int, ticker: str, close_at: dt.datetime, recent_ret
     """1-4 headlines from the last five days whose tone follows ``recent_return``."""
     rng = rng_for(seed, ticker, "news")
     pool = _UP if recent_return > 0.03 else _DOWN if recent_return < -0.03 else _FLAT
-    pool = pool + _FLAT
+    titles = rng.sample(pool + _FLAT, rng.randint(1, 4))
     headlines = []
-    for i in range(rng.randint(1, 4)):
+    for i, title in enumerate(titles):
         published = close_at - dt.timedelta(minutes=rng.randint(0, 5 * 24 * 60))
         headlines.append(
             Headline(
                 ticker=ticker,
-                title=rng.choice(pool).format(t=ticker),
+                title=title.format(t=ticker),
                 published_at=published,
                 publisher="Sim Newswire (synthetic)",
                 url=f"https://sim.invalid/news/{ticker.lower()}/{i}",

@@ -21,8 +21,24 @@ measured in ATR(14) units so that a quiet stock and a wild one are judged alike:
 the signals conflict or are flat, not that the averages fail to line up perfectly (a rule that
 needs every average stacked calls most tickers neutral, and neutral tickers get no contract).
 
-For a neutral ticker each directional component is the mean of its bullish and bearish
-readings: without a direction there is no directional edge to credit.
+Components, read in the setup's direction ``s`` (+1 bullish, -1 bearish), each 0..1:
+
+* ``trend``: half the efficiency ratio over 20 bars in direction ``s`` (0.5 or more counts
+  fully), half the share of {close vs SMA20, close vs SMA50, SMA20 vs SMA50, SMA20 slope} that
+  point in direction ``s``;
+* ``momentum``: 0.6 x the 20-bar move in direction ``s`` (1.5 ATR sqrt 20 counts fully) plus
+  0.4 x RSI14's distance from 50 in direction ``s`` (25 points counts fully);
+* ``squeeze_breakout``: the break beyond the consolidation window's edge, 0 at 1 ATR inside,
+  0.5 at the edge, 1 at 1 ATR beyond, times 0.6 + 0.4 x squeeze, where squeeze is how low the
+  window's Bollinger band width ranks among the band widths before it (a tight range that
+  breaks scores above a loose one that breaks);
+* ``relative_volume``: mean volume of the last 5 bars over the median of the 60 before,
+  0 at 1x and 1 at 2x or more (0 when the provider has no volume);
+* ``atr_regime``: true range of the last 10 bars over the 50 before, 0 at 0.8x and 1 at 1.6x:
+  expanding realized volatility means the move has started.
+
+For a neutral ticker each directional component (the first three) is the mean of its bullish
+and bearish readings: without a direction there is no directional edge to credit.
 
 Only the last ``TAIL_BARS`` bars are read; histories may be decades long.
 """
@@ -31,6 +47,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 from actors.scoring.errors import InsufficientHistory, UnusableHistory
 from actors.scoring.indicators import (
@@ -162,7 +179,8 @@ def _breakout(f: _Features, s: int) -> float:
     return _unit((d + 1.0) / 2.0) * (0.6 + 0.4 * squeeze)
 
 
-def _directional(fn, f: _Features, s: int) -> float:  # noqa: ANN001 - one of the three above
+def _directional(fn: Callable[[_Features, int], float], f: _Features, s: int) -> float:
+    """``fn`` read in direction ``s``; for neutral (0), the mean of its bullish and bearish readings."""
     if s == 0:
         return (fn(f, 1) + fn(f, -1)) / 2
     return fn(f, s)

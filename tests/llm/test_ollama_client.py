@@ -16,7 +16,7 @@ from actors.llm.structured import json_schema
 from messages.debate import Stance, Thesis
 from messages.health import HealthStatus
 
-from llm_fakes import (
+from tests.llm.llm_fakes import (
     Script,
     connect_error,
     hang,

@@ -248,6 +248,15 @@ class TestGreeks:
         p = pick(select_contract(chain(q(strike=108.0, delta=bad_delta, iv=0.3)), Direction.BULLISH, as_of=AS_OF))
         assert p.greeks_source == "black_scholes" and p.delta > 0
 
+    def test_same_day_expiry_is_priced_with_a_day_left(self):
+        """With a 0-30 DTE window, a 0-DTE contract without Greeks still gets Black-Scholes ones."""
+        g = bs_greeks(OptionType.CALL, SPOT, 101.0, 1 / 365, 0.045, 0.6)
+        quote = q(dte=0, strike=101.0, delta=None, iv=0.6, bid=g.price * 0.98, ask=g.price * 1.02)
+        p = pick(
+            select_contract(chain(quote), Direction.BULLISH, as_of=AS_OF, dte_min=0, dte_target=0, dte_max=30)
+        )
+        assert p.dte == 0 and p.delta == pytest.approx(g.delta)
+
     def test_no_usable_delta_or_iv_is_reported(self):
         """A mid below intrinsic value implies no volatility: the reason counts it."""
         sel = select_contract(
@@ -262,7 +271,7 @@ class TestSettings:
     @pytest.mark.parametrize(
         ("kwargs", "message"),
         [
-            ({"dte_min": 0, "dte_target": 0}, r"dte_min must be >= 1 \(got 0\)"),
+            ({"dte_min": -1, "dte_target": 0}, r"dte_min must be >= 0 \(got -1\)"),
             ({"dte_target": 20}, r"dte_min <= dte_target <= dte_max must hold \(got dte_min=30, dte_target=20, dte_max=60\)"),
             ({"dte_max": 40}, r"dte_min <= dte_target <= dte_max must hold \(got dte_min=30, dte_target=45, dte_max=40\)"),
             ({"dte_min": 30.5}, r"dte_min must be an int \(got 30.5\)"),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import collections
-import datetime as dt
-import math
 import time
 
 import attrs
@@ -12,7 +10,6 @@ import pytest
 
 from actors.scoring import DEFAULT_WEIGHTS, InsufficientHistory, UnusableHistory, Weights, score_history
 from actors.scoring.technical import MIN_BARS, TAIL_BARS
-from messages.market import Bar, PriceHistory
 from messages.scan import Direction
 
 from .series import flat_range, history, random_walk, trend_then_breakout

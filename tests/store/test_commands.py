@@ -6,7 +6,7 @@ import pytest
 
 from messages.scan import RunStatus
 from messages.storage import AddArticles, BeginRun, FinishRun
-from tests.store.conftest import T0
+from .conftest import T0
 
 
 def test_run_id_must_be_a_non_empty_string():

@@ -18,7 +18,7 @@ from messages.storage import (
     AddArticles, ClaimNextArticle, Committed, FinishRun, RecordPhase, SaveAgentOutcome,
     SaveArticleScore, SaveCheckpoint, SaveDebate,
 )
-from tests.store.conftest import (
+from .conftest import (
     T0, begin, bull_outcome, call, checkpoint, debate, failed_outcome, headline, real, result, serving,
 )
 

@@ -18,7 +18,7 @@ from actors.store.persister import PersisterStatistics, run_persister
 from messages.articles import ArticleStatus
 from messages.scan import CheckpointCommitted, RunStatus
 from messages.storage import AddArticles, BeginRun, ClaimNextArticle, Committed, FinishRun, SaveCheckpoint
-from tests.store.conftest import T0, begin, call, checkpoint, headline, real, serving
+from .conftest import T0, begin, call, checkpoint, headline, real, serving
 
 REPO = Path(__file__).resolve().parents[2]
 

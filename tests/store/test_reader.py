@@ -11,7 +11,7 @@ from actors.errors import StoreError
 from actors.store import reader, schema, writes
 from actors.store.reader import RunNotFound
 from messages.storage import SaveCheckpoint
-from tests.store.conftest import T0, begin, checkpoint
+from .conftest import T0, begin, checkpoint
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_load_theses_groups_json_shaped_calls_by_ticker(tmp_path):
     import json
 
     from messages.storage import SaveAgentOutcome
-    from tests.store.conftest import bull_outcome, failed_outcome, risk_outcome
+    from .conftest import bull_outcome, failed_outcome, risk_outcome
 
     path = tmp_path / "t.db"
     conn, _ = schema.open_writer(path)

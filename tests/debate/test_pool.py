@@ -1,0 +1,124 @@
+"""The debate pool under virtual time: order, concurrency, failures, deadline, breaker."""
+
+import datetime as dt
+
+import pytest
+import trio
+
+from actors.breaker.actor import open_breaker
+from actors.debate.pool import DebatePool
+from actors.debate.wiring import breaker_observer
+from actors.llm.outcome import FailureKind
+from messages.debate import AgentRole, DebateStatus
+from messages.storage import BeginRun
+from tests.debate.fakes import FakeChat, memory_store, ticker_results
+
+RUN = "run-1"
+
+
+async def _begin(store):
+    await store.send(BeginRun(RUN, dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", 10))
+
+
+async def _run_pool(client_kwargs, n=10, *, concurrency=3, phase_timeout=600.0, failures=3, observe=True):
+    published = []
+    async with memory_store() as (memory, store):
+        await _begin(store)
+        holder = []
+        client = FakeChat(observer=breaker_observer(lambda: holder[0]) if observe else None, **client_kwargs)
+        async with open_breaker(publish=published.append, failures=failures, cooldown=30) as breaker:
+            holder.append(breaker)
+            pool = DebatePool(client, store=store, breaker=breaker, publish=published.append,
+                              concurrency=concurrency, phase_timeout=phase_timeout)
+            summary = await pool.run(RUN, ticker_results(n))
+    return summary, memory, client, published
+
+
+async def test_happy_path_matches_the_ideal_schedule(autojump_clock):
+    """10 tickers, 3 workers, 1 s per call: ceil(10/3) * 3 * 1 s = 12 s exactly."""
+    start = trio.current_time()
+    summary, memory, client, _ = await _run_pool({"latency": 1.0})
+    assert trio.current_time() - start == pytest.approx(12.0, abs=0.05)
+    assert summary.requested == summary.completed == 10
+    assert summary.status == "ok"
+    assert len(memory.outcomes) == 30
+    assert {d.status for d in memory.debates.values()} == {DebateStatus.COMPLETED}
+
+
+async def test_agents_run_in_order_and_read_earlier_theses(autojump_clock):
+    """Per ticker bull → bear → risk; the bear sees the bull's thesis, risk sees both."""
+    _, _, client, _ = await _run_pool({"latency": 1.0}, n=4)
+    for ticker in ("T00", "T03"):
+        calls = [(t, role, msgs) for t, tk, role, msgs in client.calls if tk == ticker]
+        assert [role for _, role, _ in calls] == [0, 1, 2]
+        assert [t for t, _, _ in calls] == sorted(t for t, _, _ in calls)
+        bear_prompt = calls[1][2][-1].content
+        risk_prompt = calls[2][2][-1].content
+        assert f"{ticker} summary" in bear_prompt and "Bull thesis" in bear_prompt
+        assert "Bull thesis" in risk_prompt and "Bear thesis" in risk_prompt
+
+
+async def test_each_thesis_is_saved_as_soon_as_it_exists(autojump_clock):
+    """A thesis is in the store while other debates are still running."""
+    async with memory_store() as (memory, store):
+        await _begin(store)
+        async with open_breaker(publish=lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None, concurrency=2)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(pool.run, RUN, ticker_results(4))
+                await trio.sleep(1.5)
+                assert len(memory.outcomes) == 2  # two bulls done, nothing else finished yet
+                assert all(o.role is AgentRole.BULL for o in memory.outcomes)
+
+
+async def test_failed_agent_fails_the_debate_and_risk_never_runs(autojump_clock):
+    """A bear that fails ends the debate as FAILED with the kind; no risk call, no made-up verdict."""
+    script = lambda ticker, role, attempt: FailureKind.HTTP_STATUS if (ticker == "T01" and role == 1) else None
+    summary, memory, client, _ = await _run_pool({"latency": 1.0, "script": script}, n=3, failures=99)
+    t01 = memory.debates[(RUN, "T01")] if (RUN, "T01") in memory.debates else next(
+        d for d in memory.debates.values() if d.ticker == "T01")
+    assert t01.status is DebateStatus.FAILED
+    assert t01.reason == "bear: http_status"
+    assert t01.verdict is None and t01.conviction is None
+    assert not [c for c in client.calls if c[1] == "T01" and c[2] == 2]
+    assert summary.completed == 2
+    failed = [o for o in memory.outcomes if o.ticker == "T01" and o.role is AgentRole.BEAR]
+    assert failed[0].failure == "http_status" and failed[0].thesis is None
+
+
+async def test_deadline_cuts_off_running_and_skips_queued(autojump_clock):
+    """At the phase deadline running debates are CUT_OFF, queued SKIPPED, finished ones stay."""
+    start = trio.current_time()
+    summary, memory, _, _ = await _run_pool({"latency": 1.0}, n=10, phase_timeout=4.5)
+    assert trio.current_time() - start == pytest.approx(4.5, abs=0.05)
+    statuses = [d.status for d in summary.finished]
+    assert statuses.count(DebateStatus.COMPLETED) == 3
+    assert statuses.count(DebateStatus.CUT_OFF) == 3
+    assert statuses.count(DebateStatus.SKIPPED) == 4
+    assert summary.status == "partial" and summary.skipped_reason.startswith("deadline")
+    cancelled = [o for o in memory.outcomes if o.failure == "cancelled"]
+    assert len(cancelled) == 3 and all(o.detail == "cut off: deadline" for o in cancelled)
+
+
+async def test_breaker_opening_cuts_off_in_flight_and_skips_queued(autojump_clock):
+    """Three consecutive transport failures open the breaker: nothing else waits on the LLM."""
+    script = lambda ticker, role, attempt: FailureKind.STALL if ticker in ("T03", "T04", "T05") else None
+    start = trio.current_time()
+    summary, memory, _, published = await _run_pool({"latency": 1.0, "script": script}, n=10)
+    # Round 1 (T00-T02) completes at 3 s; T03-T05's bulls all stall at 4 s: the third opens it.
+    assert trio.current_time() - start == pytest.approx(4.0, abs=0.05)
+    by_ticker = {d.ticker: d for d in summary.finished}
+    assert [by_ticker[t].status for t in ("T00", "T01", "T02")] == [DebateStatus.COMPLETED] * 3
+    assert {by_ticker[t].status for t in ("T06", "T07", "T08", "T09")} == {DebateStatus.SKIPPED}
+    assert {by_ticker[t].reason for t in ("T06", "T07", "T08", "T09")} == {"llm_stopped_responding"}
+    assert summary.skipped_reason == "llm_stopped_responding"
+    assert any(getattr(e, "state", None) and e.state.value == "open" for e in published)
+
+
+async def test_invalid_output_does_not_trip_the_breaker(autojump_clock):
+    """Bad JSON from every bull fails those debates but never opens the breaker."""
+    script = lambda ticker, role, attempt: FailureKind.INVALID_OUTPUT if role == 0 and ticker < "T05" else None
+    summary, _, _, published = await _run_pool({"latency": 1.0, "script": script}, n=10)
+    assert summary.completed == 5
+    assert not [e for e in published if getattr(e, "state", None) is not None and e.state.value == "open"]
+    assert {d.reason for d in summary.finished if d.status is DebateStatus.FAILED} == {"bull: invalid_output"}
