@@ -142,26 +142,36 @@ async def run_scan(
             request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started
         )
     except BaseException as exc:
-        if isinstance(exc, (trio.Cancelled, KeyboardInterrupt)):
-            await _mark_interrupted(store, run_id, started)
+        if _is_cancellation(exc):
+            reason = "interrupted by the user or the service manager"
+        else:
+            reason = f"stopped by an internal error: {type(exc).__name__}: {exc}"
+        await _mark_interrupted(store, run_id, started, reason)
         raise
 
 
-async def _mark_interrupted(store: StoreClient, run_id: str, started: float) -> None:
+def _is_cancellation(exc: BaseException) -> bool:
+    """Cancelled / KeyboardInterrupt, alone or as every leaf of an exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_cancellation(e) for e in exc.exceptions)
+    return isinstance(exc, (trio.Cancelled, KeyboardInterrupt))
+
+
+async def _mark_interrupted(store: StoreClient, run_id: str, started: float, reason: str) -> None:
     with trio.CancelScope(shield=True), trio.move_on_after(5):
         try:
             await store.send(
                 FinishRun(
                     run_id=run_id,
                     status=RunStatus.INTERRUPTED,
-                    reason="interrupted by the user or the service manager",
+                    reason=reason,
                     debates_requested=0,
                     debates_completed=0,
                     duration_seconds=round(trio.current_time() - started, 3),
                     finished_at=dt.datetime.now(dt.timezone.utc),
                 )
             )
-            logger.info("run %s marked INTERRUPTED", run_id)
+            logger.info("run %s marked INTERRUPTED: %s", run_id, reason)
         except StoreError as exc:  # the start-up recovery will mark it instead
             logger.warning("could not mark run %s INTERRUPTED: %s", run_id, exc)
 

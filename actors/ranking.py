@@ -11,6 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from actors.options.select import select_contract
+
+try:
+    from zoneinfo import ZoneInfo
+
+    _NEW_YORK: dt.tzinfo = ZoneInfo("America/New_York")
+except Exception:  # no tz database on this machine: US Eastern standard time is close enough for a date
+    _NEW_YORK = dt.timezone(dt.timedelta(hours=-5))
 from actors.scoring.catalysts import apply_catalysts
 from messages.market import DataError, OptionChain, TickerData
 from messages.scan import TickerResult, TickerScored
@@ -78,9 +85,25 @@ def choose_contracts(
         elif isinstance(chain, DataError):
             out.append(attrs.evolve(result, no_option_reason=f"no option chain: {chain.message}"))
         else:
-            picked = select_contract(chain, result.direction, as_of=result.as_of, **selection)
-            out.append(attrs.evolve(result, option=picked.pick, no_option_reason=picked.reason))
+            # DTE counts from the chain's own as-of date (quotes of 24 July are 24 July's).
+            chain_date = market_date(chain.as_of)
+            picked = select_contract(chain, result.direction, as_of=chain_date, **selection)
+            out.append(
+                attrs.evolve(
+                    result,
+                    option=picked.pick,
+                    no_option_reason=picked.reason,
+                    as_of=max(result.as_of, chain_date),
+                )
+            )
     return out
+
+
+def market_date(moment: dt.datetime) -> dt.date:
+    """The US trading date of a timestamp: a quote stamped 03:44 UTC on the 25th belongs to the 24th."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(_NEW_YORK).date()
 
 
 def selection_settings(settings: object) -> dict[str, float]:

@@ -3,7 +3,10 @@
 "Send these messages, expect a reply that fits this schema, within this budget":
 
     outcome = await client.complete(messages, Thesis, timeouts=Timeouts(total=60))
-    if outcome.ok: use(outcome.value) else: record(outcome.failure)
+    if outcome.ok:
+        use(outcome.value)
+    else:
+        record(outcome.failure, outcome.detail)
 
 ``complete()`` never raises for LLM misbehaviour; it returns a :class:`CallOutcome`. It does let
 trio cancellation propagate (closing its stream and connection on the way out). A caller that

@@ -34,7 +34,7 @@ from typing import Generic, TypeVar
 import attrs
 from attrs import frozen
 
-__all__ = ["AttemptFailed", "CallOutcome", "FailureKind"]
+__all__ = ["AttemptFailed", "CallOutcome", "FailureKind", "Usage"]
 
 T = TypeVar("T")
 

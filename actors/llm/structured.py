@@ -58,7 +58,10 @@ def json_schema(cls: type) -> dict[str, Any]:
     """
     if not attrs.has(cls):
         raise TypeError(f"json_schema needs an attrs class, got {cls!r}")
-    hints = typing.get_type_hints(cls)
+    try:
+        hints = typing.get_type_hints(cls)
+    except NameError as exc:
+        raise TypeError(f"cannot resolve the annotations of {cls.__name__}: {exc}") from None
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in attrs.fields(cls):

@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import random
 import zlib
-from itertools import accumulate
+from itertools import accumulate, islice
 from operator import mul
 
 from actors.pricing import bs_greeks
@@ -144,8 +144,6 @@ def generate_bars(
     start = math.exp(rng.uniform(math.log(8.0), math.log(400.0)))
     # Comprehensions and accumulate instead of one loop with appends: ~2x faster in CPython.
     closes = list(accumulate([1.0 + mu + s * a for mu, s, a in zip(drift, sigma, za)], mul, initial=start))
-    opens = [p * (1.0 + 0.3 * s * b) for p, s, b in zip(closes, sigma, zb)]
-    del closes[0]
     return tuple(
         [
             Bar(
@@ -156,7 +154,8 @@ def generate_bars(
                 c,
                 v * (0.6 + hc + lc),  # wide days trade more
             )
-            for d, o, c, s, hc, lc, v in zip(dates, opens, closes, sigma, zc, zd, volume)
+            for d, p, c, s, b, hc, lc, v in zip(dates, closes, islice(closes, 1, None), sigma, zb, zc, zd, volume)
+            for o in (p * (1.0 + 0.3 * s * b),)
         ]
     )
 
@@ -291,10 +290,12 @@ _FLAT = (
 
 
 def generate_headlines(seed: int, ticker: str, close_at: dt.datetime, recent_return: float) -> tuple[Headline, ...]:
-    """1-4 headlines from the last five days whose tone follows ``recent_return``."""
+    """1-4 distinct headlines from the last five days whose tone follows ``recent_return``."""
     rng = rng_for(seed, ticker, "news")
     pool = _UP if recent_return > 0.03 else _DOWN if recent_return < -0.03 else _FLAT
-    titles = rng.sample(pool + _FLAT, rng.randint(1, 4))
+    if pool is not _FLAT:
+        pool = pool + _FLAT
+    titles = rng.sample(pool, rng.randint(1, min(4, len(pool))))
     headlines = []
     for i, title in enumerate(titles):
         published = close_at - dt.timedelta(minutes=rng.randint(0, 5 * 24 * 60))

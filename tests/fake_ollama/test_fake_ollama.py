@@ -352,3 +352,19 @@ def test_bad_runtime_config_is_refused_and_keeps_the_profile(fake_ollama):
     with pytest.raises(ConfigError, match="http_503 must be a probability"):
         fake_ollama.configure(http_503=3)
     assert fake_ollama.current_profile()["latency_first"] == 0.02
+
+
+async def test_server_runs_in_process_and_counts_outcomes():
+    """FakeOllamaServer.serve reports its port; statistics() counts requests by outcome."""
+    from actors.llm.fake_ollama import FakeOllamaServer
+    from actors.llm.fake_ollama_profile import Profile
+
+    server = FakeOllamaServer(Profile(script="ok,http_500"))
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(server.serve)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=SHORT) as client:
+            statuses = [(await client.post("/api/chat", json=chat_body(stream=False))).status_code for _ in range(2)]
+        nursery.cancel_scope.cancel()
+    stats = server.statistics()
+    assert statuses == [200, 500]
+    assert (stats.requests, stats.in_flight, stats.outcomes) == (2, 0, (("http_500", 1), ("ok", 1)))
