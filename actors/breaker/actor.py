@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -304,7 +304,10 @@ class CircuitBreaker:
         self._counts["admitted"] += 1
         self._in_flight.add(permit)
         if len(self._in_flight) == 1 and self._on_in_flight is not None:
-            self._on_in_flight()
+            try:
+                self._on_in_flight()
+            except Exception:
+                logger.exception("the on_in_flight hook failed; the call goes ahead")
         return permit
 
     def _finish(self, permit: Permit, result: CallSucceeded | CallFailed) -> None:
@@ -344,7 +347,7 @@ class CircuitBreaker:
             reason = f"circuit breaker opened: {event.reason}"
             for permit in list(self._in_flight):
                 permit.cancel_reason = reason
-                pass
+                permit.scope.cancel(reason=reason)
                 self._counts["cut_off"] += 1
             self._in_flight.clear()
         else:
@@ -355,22 +358,6 @@ class CircuitBreaker:
         except Exception:
             self._counts["publish_errors"] += 1
             logger.exception("publishing the breaker state failed; the state change stands")
-
-
-@contextmanager
-def unwrap_single() -> Iterator[None]:
-    """Re-raise the one exception of a nursery's group as itself.
-
-    The background task never raises, so a group holding one exception carries the ``async
-    with`` body's own error (``BreakerOpen``, ``ValueError``...): callers catch it by its type.
-    """
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            only = group.exceptions[0]
-            raise only from only.__cause__
-        raise
 
 
 _SETTING_NAMES = tuple(a.name for a in attrs.fields(BreakerSettings))
@@ -390,6 +377,8 @@ async def open_breaker(
     guarded call starts after none were running: wire it to the health monitor's
     ``notify_in_flight``.
 
+    An exception from the ``async with`` body is re-raised as itself (not in an ExceptionGroup).
+
     Raises:
         ConfigError: an unknown or invalid setting.
     """
@@ -401,8 +390,14 @@ async def open_breaker(
     breaker = CircuitBreaker(
         publish=publish, settings=BreakerSettings(**policy), on_in_flight=on_in_flight
     )
-    with unwrap_single():
-        async with trio.open_nursery() as nursery:
-            await nursery.start(breaker.run)
+    body_error: Exception | None = None
+    async with trio.open_nursery() as nursery:
+        await nursery.start(breaker.run)
+        try:
             yield breaker
+        except Exception as exc:
+            body_error = exc  # re-raised after the nursery, as itself (not in an ExceptionGroup)
+        finally:
             nursery.cancel_scope.cancel(reason="breaker closed")
+    if body_error is not None:
+        raise body_error

@@ -145,7 +145,7 @@ class BreakerSettings:
 
 
 class BreakerPolicy:
-    """The breaker's state and counters; every method takes ``now`` (seconds, any monotonic clock)."""
+    """The breaker's state and counters; methods take ``now`` (seconds on a monotonic clock)."""
 
     def __init__(self, settings: BreakerSettings | None = None, *, now: float = 0.0) -> None:
         self.settings = settings if settings is not None else BreakerSettings()

@@ -35,7 +35,6 @@ from contextlib import asynccontextmanager
 import trio
 from attrs import frozen
 
-from actors.breaker.actor import unwrap_single
 from actors.errors import ConfigError
 from messages.health import HealthStatus, LLMHealth
 
@@ -73,7 +72,7 @@ def _never_in_flight() -> bool:
 
 
 class HealthMonitor:
-    """See the module docstring. Run :meth:`run` in a nursery, or use :func:`open_health_monitor`."""
+    """See the module docstring. Run :meth:`run` in a nursery or use :func:`open_health_monitor`."""
 
     def __init__(
         self,
@@ -137,9 +136,8 @@ class HealthMonitor:
                 answer = await self._probe()
         except OSError as exc:
             now = trio.current_time()
-            health = LLMHealth(
-                self.backend, HealthStatus.UNREACHABLE, now - start, str(exc) or type(exc).__name__, now
-            )
+            detail = str(exc) or type(exc).__name__
+            health = LLMHealth(self.backend, HealthStatus.UNREACHABLE, now - start, detail, now)
         else:
             now = trio.current_time()
             if scope.cancelled_caught:
@@ -184,7 +182,9 @@ class HealthMonitor:
                 health.backend, was, health.status.value, health.latency, health.detail,
             )
         else:
-            logger.debug("LLM health (%s): %s (%.2f s)", health.backend, health.status.value, health.latency)
+            logger.debug(
+                "LLM health (%s): %s (%.2f s)", health.backend, health.status.value, health.latency
+            )
         try:
             self._publish(health)
         except Exception:
@@ -205,6 +205,8 @@ async def open_health_monitor(
 ) -> AsyncIterator[HealthMonitor]:
     """Run a :class:`HealthMonitor`'s loop for the ``async with`` block; yields the monitor.
 
+    An exception from the ``async with`` body is re-raised as itself (not in an ExceptionGroup).
+
     Raises:
         ConfigError: an invalid setting.
     """
@@ -217,11 +219,17 @@ async def open_health_monitor(
         in_flight_interval=in_flight_interval,
         timeout=timeout,
     )
-    with unwrap_single():
-        async with trio.open_nursery() as nursery:
-            await nursery.start(monitor.run)
+    body_error: Exception | None = None
+    async with trio.open_nursery() as nursery:
+        await nursery.start(monitor.run)
+        try:
             yield monitor
+        except Exception as exc:
+            body_error = exc  # re-raised after the nursery, as itself (not in an ExceptionGroup)
+        finally:
             nursery.cancel_scope.cancel(reason="health monitor closed")
+    if body_error is not None:
+        raise body_error
 
 
 async def run_health_monitor(

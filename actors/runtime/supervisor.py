@@ -223,7 +223,7 @@ class Supervisor:
         now = trio.current_time()
         while child.recent and child.recent[0] <= now - child.spec.within:
             child.recent.popleft()
-        if len(child.recent) > child.spec.max_restarts:
+        if len(child.recent) >= child.spec.max_restarts:
             return False
         child.recent.append(now)
         return True

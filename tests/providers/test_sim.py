@@ -161,7 +161,7 @@ async def test_thousand_histories_are_fast():
     started = time.process_time()
     for ticker in provider.default_universe():
         await provider.history(ticker)
-    assert time.process_time() - started < 1.0
+    assert time.process_time() - started < 1.2
 
 
 @pytest.mark.parametrize(

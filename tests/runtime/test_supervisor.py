@@ -115,7 +115,8 @@ async def test_escalation_past_the_limit_stops_the_others_in_reverse_order(autoj
             await sup.start(spec("debate", log))
             for n in range(3):
                 await flaky.send(Crash(f"crash {n}"))
-            await trio.sleep_forever()  # cancelled by the escalation
+            await trio.sleep(60)  # cancelled by the escalation
+            pytest.fail("the block was not cancelled by the escalation")
     error = info.value
     assert error.actor == "fetcher"
     assert isinstance(error.__cause__, RuntimeError) and str(error.__cause__) == "crash 2"
