@@ -51,7 +51,8 @@ class FakeChat:
     """A ChatClient whose every call takes ``latency`` virtual seconds and follows ``script``.
 
     Transport failures are retried after ``retry_delay`` (like the real client's backoff) up to
-    ``max_attempts``; each attempt is reported to ``observer``. ``hang_after`` makes every call
+    ``max_attempts`` tries; invalid output is retried at once, twice at most (like the real
+    client); each attempt is reported to ``observer``. ``hang_after`` makes every call
     from that call number on (and every probe) hang forever: a wedged server.
     """
 
@@ -89,16 +90,28 @@ class FakeChat:
         self.calls.append((start, ticker, role, messages))
         if self._hung():
             await trio.sleep_forever()
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = transport_failures = parse_failures = 0
+        while True:
+            attempt += 1
             await trio.sleep(self.latency)
             failure = self.script(ticker, role, attempt)
             if self.observer:
                 self.observer(failure)
             if failure is None:
-                return CallOutcome(_reply(reply_type, ticker), None, attempt, 0, trio.current_time() - start, self.model, self.backend)
-            if failure is FailureKind.INVALID_OUTPUT or attempt == self.max_attempts:
-                return CallOutcome(None, failure, attempt, 0, trio.current_time() - start, self.model, self.backend, "scripted")
-            await trio.sleep(self.retry_delay)
+                return CallOutcome(_reply(reply_type, ticker), None, attempt, parse_failures,
+                                   trio.current_time() - start, self.model, self.backend)
+            if failure is FailureKind.INVALID_OUTPUT:
+                # Like the real client: retried at once with a stricter prompt, twice at most.
+                parse_failures += 1
+                if parse_failures <= 2:
+                    continue
+            else:
+                transport_failures += 1
+                if transport_failures < self.max_attempts:
+                    await trio.sleep(self.retry_delay)
+                    continue
+            return CallOutcome(None, failure, attempt, parse_failures, trio.current_time() - start,
+                               self.model, self.backend, "scripted")
         raise AssertionError("unreachable")
 
     async def probe(self, *, timeout: float) -> LLMHealth:
