@@ -204,7 +204,8 @@ async def _run_phases(
                 phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
                 if data.usable:
                     try:
-                        scored.append(Scored(score_history(data.history), data))
+                        # Keep what catalysts need, not the bars: 5,000 histories are 1.3M objects.
+                        scored.append(Scored(score_history(data.history), attrs.evolve(data, history=None)))
                     except InsufficientHistory as exc:
                         errors.append(DataError(data.ticker, DataPiece.HISTORY, "insufficient", str(exc)))
                     except ValueError as exc:

@@ -73,6 +73,7 @@ class SimProvider:
         self.as_of = self._dates[-1]
         self._table: list[float] | None = None
         self._closed = False
+        self._recent_return: dict[str, float] = {}
 
     def default_universe(self) -> tuple[str, ...]:
         """All ``size`` tickers, in order."""
@@ -106,8 +107,10 @@ class SimProvider:
 
     async def news(self, ticker: str) -> tuple[Headline, ...]:
         ticker = await self._enter(ticker, "news")
-        bars = self._history(ticker).bars
-        recent = bars[-1].close / bars[-21].close - 1.0
+        recent = self._recent_return.pop(ticker, None)
+        if recent is None:  # news asked for before history: generate the bars once
+            self._history(ticker)
+            recent = self._recent_return.pop(ticker)
         return generate_headlines(self.seed, ticker, self._close_at(), recent)
 
     async def aclose(self) -> None:
@@ -131,6 +134,9 @@ class SimProvider:
         if self._table is None:
             self._table = normal_table(self.seed, self.history_days)
         bars = generate_bars(self.seed, ticker, self._dates, self._table)
+        # The headlines follow the last month's move; remember it so news() need not regenerate
+        # the bars (popped when used, so this holds at most the tickers in flight).
+        self._recent_return[ticker] = bars[-1].close / bars[-21].close - 1.0
         return PriceHistory(ticker=ticker, bars=bars, as_of=self.as_of, source=SOURCE)
 
     def _close_at(self) -> dt.datetime:
