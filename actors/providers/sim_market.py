@@ -207,8 +207,9 @@ def generate_quotes(
     base_iv = min(1.5, max(0.12, rv * rng.uniform(1.0, 1.3) + 0.03))
     skew = rng.uniform(0.4, 1.2)
     smile = rng.uniform(0.5, 2.0)
-    liquidity = math.exp(rng.uniform(math.log(20.0), math.log(20000.0)))
-    spread_pct = rng.uniform(0.015, 0.06) * (1.0 if liquidity > 300 else 2.5)
+    # Open-interest scale: most optionable names are liquid near the money, a tail is thin.
+    liquidity = math.exp(rng.uniform(math.log(60.0), math.log(30000.0)))
+    spread_pct = rng.uniform(0.008, 0.035) * (1.0 if liquidity > 300 else 2.5)
     step = _strike_step(spot)
     while 0.6 * spot / step > 30:
         step *= 2
