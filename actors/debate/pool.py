@@ -22,6 +22,7 @@ shielded so a cancellation never loses a thesis that exists.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -91,12 +92,37 @@ class DebatePool:
         self._running: dict[str, _Running] = {}
         self._queued = 0
         self._calls = 0
+        self._writes: trio.MemorySendChannel[object] | None = None
 
     def statistics(self) -> PoolStatistics:
         return PoolStatistics(self._queued, len(self._running), len(self._finished), self._calls)
 
     async def run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
-        """Debate ``candidates`` until done, the deadline, or the breaker stops the LLM."""
+        """Debate ``candidates`` until done, the deadline, or the breaker stops the LLM.
+
+        Store writes go through one writer task, in order, so a worker never waits for a
+        commit before its next LLM call; the writer drains everything queued (shielded) before
+        this returns, even when the phase is cancelled.
+        """
+        writes_send, writes_receive = trio.open_memory_channel[object](math.inf)
+        async with trio.open_nursery() as writer_nursery:
+            writer_nursery.start_soon(self._writer, writes_receive)
+            self._writes = writes_send
+            try:
+                return await self._run(run_id, candidates)
+            finally:
+                writes_send.close()
+
+    async def _writer(self, receive: trio.MemoryReceiveChannel[object]) -> None:
+        with trio.CancelScope(shield=True):
+            async with receive:
+                async for command in receive:
+                    try:
+                        await self._store.send(command)
+                    except StoreError as exc:  # the debate result is still returned and shown
+                        logger.error("could not save %s: %s", type(command).__name__, exc)
+
+    async def _run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
         started = trio.current_time()
         self._finished, self._running = {}, {}
         send, receive = trio.open_memory_channel[TickerResult](len(candidates) or 1)
@@ -236,8 +262,5 @@ class DebatePool:
         await self._save(SaveDebate(finished))
 
     async def _save(self, command: object) -> None:
-        with trio.CancelScope(shield=True):
-            try:
-                await self._store.send(command)
-            except StoreError as exc:  # the debate result is still returned and shown
-                logger.error("could not save %s: %s", type(command).__name__, exc)
+        """Queue ``command`` for the writer (never blocks: the queue holds at most 4 per ticker)."""
+        self._writes.send_nowait(command)
