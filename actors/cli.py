@@ -85,9 +85,19 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def _configure_logging(settings: Settings, verbose: bool) -> None:
+def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if interactive and not verbose:  # progress bars show what INFO lines would; keep warnings
+        level = max(level, logging.WARNING)
+    if interactive:
+        from rich.logging import RichHandler
+
+        from actors.display import stderr_console
+
+        handler: logging.Handler = RichHandler(console=stderr_console(), show_path=False)
+        logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s")
+    else:
+        logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -112,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_config:
         print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
         return EXIT_OK
-    _configure_logging(settings, args.verbose)
+    _configure_logging(settings, args.verbose, interactive=sys.stderr.isatty() and not args.json)
     from actors.scan_app import run_scan_command
 
     try:

@@ -6,15 +6,29 @@ colour codes) when stdout is not a terminal, so it can be piped.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from actors.report import advice, catalyst_flags, debate_cell, option_cells
 from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted
+
+
+_STDERR: Console | None = None
+
+
+def stderr_console() -> Console:
+    """The one console on stderr: progress bars and (on a terminal) log lines share it, so
+    a warning printed mid-scan does not tear the bars."""
+    global _STDERR
+    if _STDERR is None:
+        _STDERR = Console(stderr=True)
+    return _STDERR
 
 
 class ProgressDisplay:
@@ -23,12 +37,12 @@ class ProgressDisplay:
     def __init__(self, stream: TextIO, *, enabled: bool) -> None:
         self.enabled = enabled
         self._progress = Progress(
-            TextColumn("{task.description:<11}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.description}", table_column=Column(width=11, no_wrap=True)),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(table_column=Column(no_wrap=True)),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=Console(file=stream),
+            TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+            console=stderr_console() if stream is sys.stderr else Console(file=stream),
             transient=False,
         )
         self._tasks: dict[str, TaskID] = {}
@@ -70,23 +84,25 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
     results = report["results"][:top] if top else report["results"]
     synthetic = any(r.get("synthetic") for r in report["results"])
     title = f"option-alpha run {report['run_id']}" + ("  [SYNTHETIC market data]" if synthetic else "")
-    table = Table(title=title, show_lines=False)
-    for name, justify in [
-        ("#", "right"), ("ticker", "left"), ("score", "right"), ("direction", "left"), ("catalysts", "left"),
-        ("contract", "left"), ("expiry", "left"), ("DTE", "right"), ("delta", "right"), ("mid", "right"),
-        ("OI", "right"), ("debate", "left"),
+    table = Table(title=title, show_lines=False, padding=(0, 1), box=box.SIMPLE_HEAD)
+    narrow = console.width < 110  # delta, mid and OI stay in --json and `show --json`
+    for name, justify, min_width in [
+        ("#", "right", None), ("ticker", "left", None), ("score", "right", None), ("dir", "left", None),
+        ("catalysts", "left", 6), ("contract", "left", 16), ("delta", "right", None),
+        ("mid", "right", None), ("OI", "right", None), ("debate", "left", 10),
     ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        if narrow and name in ("delta", "mid", "OI"):
+            continue
+        # Columns without a minimum width never wrap; the others wrap on a narrow terminal.
+        table.add_column(name, justify=justify, no_wrap=min_width is None, min_width=min_width)  # type: ignore[arg-type]
     for row in results:
-        table.add_row(
-            str(row["rank"]),
-            row["ticker"],
-            f"{row['score']:.1f}",
-            row["direction"],
-            catalyst_flags(row["catalysts"]),
-            *option_cells(row["option"], row["no_option_reason"]),
-            debate_cell(row.get("debate")),
-        )
+        contract, expiry, dte, delta, mid, oi = option_cells(row["option"], row["no_option_reason"])
+        if expiry:
+            contract = f"{contract} {expiry} {dte}d"
+        cells = [str(row["rank"]), row["ticker"], f"{row['score']:.1f}", row["direction"],
+                 catalyst_flags(row["catalysts"]), contract]
+        cells += [] if narrow else [delta, mid, oi]
+        table.add_row(*cells, debate_cell(row.get("debate")))
     console.print(table)
     shown = len(results)
     total = len(report["results"])
