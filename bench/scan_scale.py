@@ -73,8 +73,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = next((r for r in rows if r["size"] == 1000), rows[0])
-    base_per_k = base["phases"]["persist"] and (base["wall"] / base["size"] * 1000)
-    names = ["data_fetch", "scoring", "catalysts", "options", "persist"]
+    base_per_k = base["wall"] / base["size"] * 1000
     header = f"{'tickers':>8} {'fetch+score':>11} {'catalysts':>9} {'options':>8} {'persist':>8} {'total':>7} {'per 1k':>7} {'vs 1k':>6} {'target':>7} {'peak MB':>8} {'picks':>6}"
     print(header)
     print("-" * len(header))
