@@ -33,7 +33,7 @@ from anthropic import AsyncStream
 from actors.llm.budget import END, ChunkTimer, Timeouts
 from actors.llm.client import ChatMessage, Observer, check_messages
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
-from actors.llm.retry import RetryPolicy, parse_retry_after, run_call
+from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
 from actors.llm.structured import schema_instruction
 from actors.secrets import Secret
 from messages.health import HealthStatus, LLMHealth
@@ -247,7 +247,7 @@ class ClaudeChat:
             return AttemptFailed(FailureKind.MODEL_MISSING,
                                  f"model '{self._model}' is not available to this key (404): {message}",
                                  retryable=False, http_status=404)
-        retryable = status in (408, 429) or status >= 500
+        retryable = retryable_status(status)
         retry_after = _retry_after(headers) if retryable and headers is not None else None
         return AttemptFailed(FailureKind.HTTP_STATUS, f"the Anthropic API answered {status}: {message}",
                              retryable=retryable, http_status=status, retry_after=retry_after)

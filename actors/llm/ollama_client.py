@@ -34,7 +34,7 @@ import trio
 from actors.llm.budget import END, ChunkTimer, Timeouts
 from actors.llm.client import ChatMessage, Observer, check_messages
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
-from actors.llm.retry import RetryPolicy, parse_retry_after, run_call
+from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
 from actors.llm.structured import json_schema
 from messages.health import HealthStatus, LLMHealth
 
@@ -260,7 +260,7 @@ class OllamaChat:
             return AttemptFailed(FailureKind.HTTP_STATUS, f"{self.host} failed mid-stream: {error}",
                                  retryable=True, http_status=record.status)
         retry_after = parse_retry_after(record.retry_after) if status in (429, 503) else None
-        retryable = status in (408, 429) or status >= 500
+        retryable = retryable_status(status)
         return AttemptFailed(FailureKind.HTTP_STATUS, f"{self.host} answered {status}: {error}",
                              retryable=retryable, http_status=status, retry_after=retry_after)
 

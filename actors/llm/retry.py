@@ -89,6 +89,11 @@ class RetryPolicy:
         return base * (1.0 + (rng or random).uniform(-self.jitter, self.jitter))
 
 
+def retryable_status(status: int) -> bool:
+    """HTTP statuses worth another attempt: 408, 429 and every 5xx (529 overloaded included)."""
+    return status in (408, 429) or status >= 500
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None.
 
