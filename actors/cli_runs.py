@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +13,8 @@ from rich.table import Table
 
 from actors.config import load_settings
 from actors.display import render_report
-from actors.errors import ConfigError, StoreError, UsageError
+from actors.errors import StoreError, UsageError
 from actors.report import detail_to_dict
-from actors.store.paths import default_db_path
 from actors.store.reader import RunNotFound, list_runs, load_run
 
 
@@ -26,10 +24,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _db(args: argparse.Namespace) -> Path:
-    if args.db is not None:
-        return args.db
-    settings = load_settings(config_file=args.config)
-    return settings.db_path if settings.db_path is not None else default_db_path(os.environ)
+    from actors.cli import db_path_for
+
+    return args.db if args.db is not None else db_path_for(load_settings(config_file=args.config))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

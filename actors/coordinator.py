@@ -157,20 +157,33 @@ def _is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, (trio.Cancelled, KeyboardInterrupt))
 
 
+def _finish_run(
+    run_id: str,
+    status: RunStatus,
+    reason: str | None,
+    seconds: float,
+    *,
+    requested: int = 0,
+    completed: int = 0,
+    errors: Sequence[DataError] = (),
+) -> FinishRun:
+    """The ``FinishRun`` command that closes a run (at most 50 data errors listed on the row)."""
+    return FinishRun(
+        run_id=run_id,
+        status=status,
+        reason=reason,
+        debates_requested=requested,
+        debates_completed=completed,
+        duration_seconds=round(seconds, 3),
+        finished_at=dt.datetime.now(dt.timezone.utc),
+        errors=tuple(f"{e.ticker} {e.piece.value}: {e.message}" for e in errors[:50]),
+    )
+
+
 async def _mark_interrupted(store: StoreClient, run_id: str, started: float, reason: str) -> None:
     with trio.CancelScope(shield=True), trio.move_on_after(5):
         try:
-            await store.send(
-                FinishRun(
-                    run_id=run_id,
-                    status=RunStatus.INTERRUPTED,
-                    reason=reason,
-                    debates_requested=0,
-                    debates_completed=0,
-                    duration_seconds=round(trio.current_time() - started, 3),
-                    finished_at=dt.datetime.now(dt.timezone.utc),
-                )
-            )
+            await store.send(_finish_run(run_id, RunStatus.INTERRUPTED, reason, trio.current_time() - started))
             logger.info("run %s marked INTERRUPTED: %s", run_id, reason)
         except StoreError as exc:  # the start-up recovery will mark it instead
             logger.warning("could not mark run %s INTERRUPTED: %s", run_id, exc)
@@ -245,25 +258,10 @@ async def _run_phases(
     logger.info("run %s checkpointed: %d tickers, %d contracts", run_id, len(results), chosen)
 
     summary = await _debate_phase(run_id, results, settings, phases, debate, debate_disabled_reason)
-    if summary.requested == 0 or summary.completed == summary.requested:
-        status, reason = RunStatus.COMPLETED, summary.skipped_reason
-    else:
-        status, reason = RunStatus.PARTIAL, summary.skipped_reason or (
-            f"{summary.requested - summary.completed} of {summary.requested} debates did not finish"
-        )
-    if summary.skipped_reason and summary.status == "skipped" and not _skipped_by_config(summary):
-        status = RunStatus.PARTIAL
+    status, reason = run_status(summary)
     seconds = trio.current_time() - started
     await store.send(
-        FinishRun(
-            run_id=run_id,
-            status=status,
-            reason=reason,
-            debates_requested=summary.requested,
-            debates_completed=summary.completed,
-            duration_seconds=round(seconds, 3),
-            finished_at=dt.datetime.now(dt.timezone.utc),
-        )
+        _finish_run(run_id, status, reason, seconds, requested=summary.requested, completed=summary.completed)
     )
     publish(RunFinished(run_id, status.value, seconds, reason))
     return ScanOutcome(run_id, status, reason, tuple(results), tuple(phases.records), tuple(errors), summary, seconds, len(tickers))
@@ -272,8 +270,14 @@ async def _run_phases(
 SKIPPED_BY_CONFIG = "skipped by configuration"
 
 
-def _skipped_by_config(summary: DebateSummary) -> bool:
-    return bool(summary.skipped_reason and summary.skipped_reason.startswith(SKIPPED_BY_CONFIG))
+def run_status(summary: DebateSummary) -> tuple[RunStatus, str | None]:
+    """COMPLETED when every requested debate finished or debates are off by configuration;
+    otherwise PARTIAL (scores and contracts are saved) with the reason."""
+    by_config = bool(summary.skipped_reason and summary.skipped_reason.startswith(SKIPPED_BY_CONFIG))
+    if by_config or (summary.status != "skipped" and summary.completed == summary.requested):
+        return RunStatus.COMPLETED, summary.skipped_reason
+    missing = summary.requested - summary.completed
+    return RunStatus.PARTIAL, summary.skipped_reason or f"{missing} of {summary.requested} debates did not finish"
 
 
 async def _debate_phase(run_id, results, settings, phases, debate, disabled_reason) -> DebateSummary:
@@ -301,18 +305,7 @@ async def _finish_failed(request, run_id, store, publish, phases, errors, reason
     seconds = trio.current_time() - started
     logger.error("run %s FAILED: %s", run_id, reason)
     try:
-        await store.send(
-            FinishRun(
-                run_id=run_id,
-                status=RunStatus.FAILED,
-                reason=reason,
-                debates_requested=0,
-                debates_completed=0,
-                duration_seconds=round(seconds, 3),
-                finished_at=dt.datetime.now(dt.timezone.utc),
-                errors=tuple(f"{e.ticker} {e.piece.value}: {e.message}" for e in errors[:50]),
-            )
-        )
+        await store.send(_finish_run(run_id, RunStatus.FAILED, reason, seconds, errors=errors))
     except StoreError as exc:
         logger.error("could not record the failure of run %s: %s", run_id, exc)
     publish(RunFinished(run_id, RunStatus.FAILED.value, seconds, reason))

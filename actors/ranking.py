@@ -121,8 +121,3 @@ def selection_settings(settings: object) -> dict[str, float]:
         "risk_free_rate",
     )
     return {name: getattr(settings, name) for name in names}
-
-
-def as_of_date(results: Sequence[TickerResult]) -> dt.date | None:
-    """The newest as-of date among results (what the run is "as of")."""
-    return max((r.as_of for r in results), default=None)

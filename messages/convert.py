@@ -153,8 +153,3 @@ def _swap(message: str) -> str:
 def unstructure(value: Any) -> Any:
     """The JSON-shaped form of a message (enums as values, dates as ISO strings)."""
     return converter.unstructure(value)
-
-
-def frozen_asdict(value: Any) -> dict[str, Any]:
-    """``attrs.asdict`` for logging and debugging; prefer :func:`unstructure` for JSON."""
-    return attrs.asdict(value)

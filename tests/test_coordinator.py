@@ -2,11 +2,10 @@
 
 import datetime as dt
 
-import pytest
 import trio
 
 from actors.config import Settings
-from actors.coordinator import DebateSummary, run_scan
+from actors.coordinator import DebateSummary, run_scan, run_status
 from actors.errors import DiskFull
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
@@ -141,3 +140,26 @@ async def test_cancellation_marks_the_run_interrupted_and_keeps_the_checkpoint(a
         memory = ms[0]
     assert memory.runs["run-c"].status is RunStatus.INTERRUPTED
     assert len(memory.checkpoints["run-c"].results) > 0
+
+
+class TestRunStatus:
+    """run_status(): the one rule that turns a debate summary into the run's final status."""
+
+    def test_all_debates_finished_is_completed(self):
+        """Every requested debate finished: COMPLETED, no reason."""
+        assert run_status(DebateSummary(5, 5, None)) == (RunStatus.COMPLETED, None)
+
+    def test_skipped_by_configuration_is_completed(self):
+        """Debates off by configuration: COMPLETED with the reason kept."""
+        summary = DebateSummary(0, 0, "skipped by configuration (ai_backend = none)", status="skipped")
+        assert run_status(summary) == (RunStatus.COMPLETED, summary.skipped_reason)
+
+    def test_unhealthy_llm_is_partial_even_with_nothing_requested(self):
+        """A skipped phase not caused by configuration is PARTIAL, even for zero candidates."""
+        summary = DebateSummary(0, 0, "llm_unreachable: connection refused", status="skipped")
+        assert run_status(summary) == (RunStatus.PARTIAL, "llm_unreachable: connection refused")
+
+    def test_unfinished_debates_without_a_reason_are_counted(self):
+        """PARTIAL says how many debates did not finish when the pool gave no reason."""
+        assert run_status(DebateSummary(4, 1, None, status="partial")) == (
+            RunStatus.PARTIAL, "3 of 4 debates did not finish")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from contextlib import asynccontextmanager
 
 import trio
@@ -193,32 +194,16 @@ class HealthMonitor:
 
 
 @asynccontextmanager
-async def open_health_monitor(
-    probe: Probe,
-    *,
-    publish: Callable[[object], None],
-    in_flight: Callable[[], bool] = _never_in_flight,
-    backend: str = "llm",
-    interval: float = 60.0,
-    in_flight_interval: float = 2.0,
-    timeout: float = 3.0,
-) -> AsyncIterator[HealthMonitor]:
+async def open_health_monitor(probe: Probe, **settings: Any) -> AsyncIterator[HealthMonitor]:
     """Run a :class:`HealthMonitor`'s loop for the ``async with`` block; yields the monitor.
 
-    An exception from the ``async with`` body is re-raised as itself (not in an ExceptionGroup).
+    ``settings`` are :class:`HealthMonitor`'s keyword arguments. An exception from the
+    ``async with`` body is re-raised as itself (not in an ExceptionGroup).
 
     Raises:
         ConfigError: an invalid setting.
     """
-    monitor = HealthMonitor(
-        probe,
-        publish=publish,
-        in_flight=in_flight,
-        backend=backend,
-        interval=interval,
-        in_flight_interval=in_flight_interval,
-        timeout=timeout,
-    )
+    monitor = HealthMonitor(probe, **settings)
     body_error: Exception | None = None
     async with trio.open_nursery() as nursery:
         await nursery.start(monitor.run)
@@ -235,23 +220,13 @@ async def open_health_monitor(
 async def run_health_monitor(
     probe: Probe,
     *,
-    publish: Callable[[object], None],
-    in_flight: Callable[[], bool] = _never_in_flight,
-    backend: str = "llm",
-    interval: float = 60.0,
-    in_flight_interval: float = 2.0,
-    timeout: float = 3.0,
     task_status: trio.TaskStatus[HealthMonitor] = trio.TASK_STATUS_IGNORED,
+    **settings: Any,
 ) -> None:
-    """Run a monitor until cancelled; ``nursery.start`` returns the :class:`HealthMonitor`."""
-    monitor = HealthMonitor(
-        probe,
-        publish=publish,
-        in_flight=in_flight,
-        backend=backend,
-        interval=interval,
-        in_flight_interval=in_flight_interval,
-        timeout=timeout,
-    )
+    """Run a monitor until cancelled; ``nursery.start`` returns the :class:`HealthMonitor`.
+
+    ``settings`` are :class:`HealthMonitor`'s keyword arguments.
+    """
+    monitor = HealthMonitor(probe, **settings)
     task_status.started(monitor)
     await monitor.run()

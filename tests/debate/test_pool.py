@@ -75,8 +75,7 @@ async def test_failed_agent_fails_the_debate_and_risk_never_runs(autojump_clock)
     """A bear that fails ends the debate as FAILED with the kind; no risk call, no made-up verdict."""
     script = lambda ticker, role, attempt: FailureKind.HTTP_STATUS if (ticker == "T01" and role == 1) else None
     summary, memory, client, _ = await _run_pool({"latency": 1.0, "script": script}, n=3, failures=99)
-    t01 = memory.debates[(RUN, "T01")] if (RUN, "T01") in memory.debates else next(
-        d for d in memory.debates.values() if d.ticker == "T01")
+    t01 = memory.debates[(RUN, "T01")]
     assert t01.status is DebateStatus.FAILED
     assert t01.reason == "bear: http_status"
     assert t01.verdict is None and t01.conviction is None

@@ -7,7 +7,6 @@ scripted client; the store is the in-memory persister.
 import datetime as dt
 import random
 
-import pytest
 import trio
 
 from actors.debate.wiring import open_debate_runner

@@ -7,7 +7,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors.runtime import ActorDied, Request, request, spawn, stop
+from actors.runtime import ActorDied, request, spawn, stop
 
 
 @attrs.frozen
