@@ -48,6 +48,7 @@ from attrs import frozen
 
 from actors.breaker.policy import BreakerPolicy, BreakerSettings, classify_failure
 from actors.errors import ConfigError, OptionAlphaError
+from actors.runtime.background import open_background
 from messages.health import BreakerState, BreakerStateName, CallFailed, CallSucceeded, LLMHealth
 
 __all__ = [
@@ -390,14 +391,5 @@ async def open_breaker(
     breaker = CircuitBreaker(
         publish=publish, settings=BreakerSettings(**policy), on_in_flight=on_in_flight
     )
-    body_error: Exception | None = None
-    async with trio.open_nursery() as nursery:
-        await nursery.start(breaker.run)
-        try:
-            yield breaker
-        except Exception as exc:
-            body_error = exc  # re-raised after the nursery, as itself (not in an ExceptionGroup)
-        finally:
-            nursery.cancel_scope.cancel(reason="breaker closed")
-    if body_error is not None:
-        raise body_error
+    async with open_background(breaker.run, reason="breaker closed"):
+        yield breaker

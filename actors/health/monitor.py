@@ -37,6 +37,7 @@ import trio
 from attrs import frozen
 
 from actors.errors import ConfigError
+from actors.runtime.background import open_background
 from messages.health import HealthStatus, LLMHealth
 
 __all__ = ["HealthMonitor", "HealthStatistics", "open_health_monitor", "run_health_monitor"]
@@ -204,17 +205,8 @@ async def open_health_monitor(probe: Probe, **settings: Any) -> AsyncIterator[He
         ConfigError: an invalid setting.
     """
     monitor = HealthMonitor(probe, **settings)
-    body_error: Exception | None = None
-    async with trio.open_nursery() as nursery:
-        await nursery.start(monitor.run)
-        try:
-            yield monitor
-        except Exception as exc:
-            body_error = exc  # re-raised after the nursery, as itself (not in an ExceptionGroup)
-        finally:
-            nursery.cancel_scope.cancel(reason="health monitor closed")
-    if body_error is not None:
-        raise body_error
+    async with open_background(monitor.run, reason="health monitor closed"):
+        yield monitor
 
 
 async def run_health_monitor(

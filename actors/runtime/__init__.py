@@ -4,6 +4,7 @@ It imports nothing from the rest of option-alpha (``tests/runtime/test_kernel_im
 checks it); the actors are built on this public surface.
 """
 
+from .background import open_background
 from .bus import BusStatistics, EventBus, Subscription, SubscriptionStatistics
 from .cancel import ReasonedCancelScope
 from .envelope import Failure, Request, answer, answering
@@ -41,6 +42,7 @@ __all__ = [
     "SupervisorStatistics",
     "answer",
     "answering",
+    "open_background",
     "open_supervisor",
     "request",
     "spawn",
