@@ -67,6 +67,8 @@ class Settings:
     ollama_model: str = "llama3.1:8b"
     ollama_num_ctx: int = field(default=8192, metadata={"min": 512})
     ollama_keep_alive: str = "5m"
+    #: Output cap on every LLM call: Ollama's ``num_predict``, and Claude's ``max_tokens``.
+    ollama_num_predict: int = field(default=1024, metadata={"min": 16, "max": 32768})
     ai_temperature: float = field(default=0.0, metadata={"min": 0, "max": 2})
     anthropic_model: str = "claude-sonnet-4-5"
     anthropic_api_key: Secret | None = field(default=None, metadata={"secret": True})

@@ -18,6 +18,10 @@
           │    └── unauthorized          401/403: the API key is missing, wrong or not allowed
           ├── invalid_output             the reply never parsed into the schema (after the parse
           │                              retries); the backend works, so it does NOT count
+          ├── truncated                  the reply was stopped by the output cap (Ollama
+          │                              ``done_reason: "length"``, Claude ``stop_reason:
+          │                              "max_tokens"``): invalid output of its own kind, retried
+          │                              once with the stricter instruction; does NOT count
           └── cancelled                  the caller cancelled the call (the breaker opening, the
                                          phase deadline); the caller's decision, does NOT count
 
@@ -52,6 +56,7 @@ class FailureKind(enum.Enum):
     MODEL_MISSING = "model_missing"
     UNAUTHORIZED = "unauthorized"
     INVALID_OUTPUT = "invalid_output"
+    TRUNCATED = "truncated"
     CANCELLED = "cancelled"
 
     @property
@@ -64,7 +69,7 @@ class FailureKind(enum.Enum):
         ``invalid_output``: no, the backend answered; a small model's bad JSON is not an outage.
         ``cancelled``: no, it is the caller's decision (often the breaker's own).
         """
-        return self not in (FailureKind.INVALID_OUTPUT, FailureKind.CANCELLED)
+        return self not in (FailureKind.INVALID_OUTPUT, FailureKind.TRUNCATED, FailureKind.CANCELLED)
 
     @property
     def is_timeout(self) -> bool:

@@ -10,7 +10,7 @@ from actors.llm import CallOutcome, FailureKind
 def test_breaker_counts_transport_timeouts_and_setup_failures_only():
     """invalid_output and cancelled never count against the breaker; everything else does."""
     counted = {k for k in FailureKind if k.counts_against_breaker}
-    assert set(FailureKind) - counted == {FailureKind.INVALID_OUTPUT, FailureKind.CANCELLED}
+    assert set(FailureKind) - counted == {FailureKind.INVALID_OUTPUT, FailureKind.TRUNCATED, FailureKind.CANCELLED}
 
 
 def test_timeout_kinds():
