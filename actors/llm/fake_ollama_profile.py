@@ -9,7 +9,12 @@ from 0 since the last reset or config change, and ``plan_outcome(profile, n)`` d
   ``name*K`` repeats an entry K times, ``name*`` repeats it forever (last entry only). Once a
   finite script is used up, requests fall back to the probabilities;
 - otherwise one draw from ``request_rng(seed, n)`` against the fault probabilities
-  (``http_500`` ... ``model_missing``; their sum is at most 1, the rest is ``ok``).
+  (``http_500`` ... ``runaway``; their sum is at most 1, the rest is ``ok``).
+
+``runaway`` is a model that never stops: filler streams until the request's
+``options.num_predict`` tokens (then ``done_reason: "length"``), or for ever when none is sent.
+``load_time`` is a cold model load: the first request after start, or after the request's
+``keep_alive`` ran out, waits that long before its first chunk (:func:`keep_alive_seconds`).
 
 The same ``request_rng(seed, n)`` drives the reply text, so a seed and a request number always
 give the same outcome and the same content. Pure: no I/O, no trio.
@@ -30,16 +35,21 @@ __all__ = [
     "OUTCOMES",
     "Profile",
     "ScriptEntry",
+    "keep_alive_seconds",
     "parse_script",
     "plan_outcome",
     "request_rng",
 ]
 
 #: Faults that have a probability, in the order a draw tests them.
-FAULTS = ("http_500", "http_503", "http_429", "malformed", "stall", "drop", "hang", "model_missing")
+#: New faults go at the end, so a seed keeps drawing the same outcomes for the older ones.
+FAULTS = ("http_500", "http_503", "http_429", "malformed", "stall", "drop", "hang", "model_missing", "runaway")
 #: Everything a script entry may name.
 OUTCOMES = ("ok", *FAULTS)
 DEFAULT_MODEL = "llama3.1:8b"
+#: Ollama's keep_alive when a request sends none.
+DEFAULT_KEEP_ALIVE = 300.0
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @attrs.frozen
@@ -128,6 +138,7 @@ class Profile:
     )
     seed: int = attrs.field(default=0, converter=int)
     latency_first: float = _float_field(_non_negative)  # before the response head / first chunk
+    load_time: float = _float_field(_non_negative)  # a cold model load before the first chunk
     chunk_interval: float = _float_field(_non_negative)  # between streamed chunks
     chunks: int = attrs.field(default=4, converter=int, validator=_at_least_one)  # content pieces
     stall_after: int = attrs.field(default=1, converter=int, validator=_at_least_one)  # chunks before stall/drop
@@ -140,6 +151,7 @@ class Profile:
     drop: float = _float_field(_probability)
     hang: float = _float_field(_probability)
     model_missing: float = _float_field(_probability)
+    runaway: float = _float_field(_probability)
     script: tuple[ScriptEntry, ...] = attrs.field(default=(), converter=_script)
     hang_all: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     tags_hang: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -189,6 +201,53 @@ class Profile:
             else:
                 argv += [flag, str(value)]
         return argv
+
+
+def keep_alive_seconds(value: Any) -> float:
+    """How long Ollama keeps a model loaded after a request that sent ``keep_alive = value``.
+
+    Numbers are seconds, strings are Go durations (``"5m"``, ``"1h30m"``, ``"300ms"``); a
+    negative value keeps the model for ever (``math.inf``); ``None`` or an unreadable value gives
+    Ollama's default of five minutes.
+    """
+    if value is None or isinstance(value, bool):
+        return DEFAULT_KEEP_ALIVE
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        parsed = _go_duration(value.strip())
+        if parsed is None:
+            return DEFAULT_KEEP_ALIVE
+        seconds = parsed
+    else:
+        return DEFAULT_KEEP_ALIVE
+    return float("inf") if seconds < 0 else seconds
+
+
+def _go_duration(text: str) -> float | None:
+    sign = -1.0 if text.startswith("-") else 1.0
+    rest = text.lstrip("+-")
+    if not rest:
+        return None
+    try:
+        return sign * float(rest)  # a bare number is seconds
+    except ValueError:
+        pass
+    total, number = 0.0, ""
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = rest[i : i + 2] if rest[i : i + 2] == "ms" else ch
+        if not number or unit not in _DURATION_UNITS:
+            return None
+        total += float(number) * _DURATION_UNITS[unit]
+        number = ""
+        i += len(unit)
+    return None if number else sign * total
 
 
 def request_rng(seed: int, request_number: int, purpose: str = "outcome") -> random.Random:
