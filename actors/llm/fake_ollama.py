@@ -55,7 +55,8 @@ import trio
 from actors.errors import ConfigError
 from actors.llm import fake_ollama_replies as replies
 from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
-from actors.llm.fake_ollama_profile import FAULTS, Profile, keep_alive_seconds, plan_outcome, request_rng
+from actors.llm.fake_ollama_profile import FAULTS, Profile, plan_outcome, request_rng
+from actors.llm.keep_alive import keep_alive_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from 0 since the last reset or config change, and ``plan_outcome(profile, n)`` d
 ``runaway`` is a model that never stops: filler streams until the request's
 ``options.num_predict`` tokens (then ``done_reason: "length"``), or for ever when none is sent.
 ``load_time`` is a cold model load: the first request after start, or after the request's
-``keep_alive`` ran out, waits that long before its first chunk (:func:`keep_alive_seconds`).
+``keep_alive`` ran out, waits that long before its first chunk
+(:func:`actors.llm.keep_alive.keep_alive_seconds`).
 
 The same ``request_rng(seed, n)`` drives the reply text, so a seed and a request number always
 give the same outcome and the same content. Pure: no I/O, no trio.
@@ -35,7 +36,6 @@ __all__ = [
     "OUTCOMES",
     "Profile",
     "ScriptEntry",
-    "keep_alive_seconds",
     "parse_script",
     "plan_outcome",
     "request_rng",
@@ -47,9 +47,6 @@ FAULTS = ("http_500", "http_503", "http_429", "malformed", "stall", "drop", "han
 #: Everything a script entry may name.
 OUTCOMES = ("ok", *FAULTS)
 DEFAULT_MODEL = "llama3.1:8b"
-#: Ollama's keep_alive when a request sends none.
-DEFAULT_KEEP_ALIVE = 300.0
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @attrs.frozen
@@ -201,53 +198,6 @@ class Profile:
             else:
                 argv += [flag, str(value)]
         return argv
-
-
-def keep_alive_seconds(value: Any) -> float:
-    """How long Ollama keeps a model loaded after a request that sent ``keep_alive = value``.
-
-    Numbers are seconds, strings are Go durations (``"5m"``, ``"1h30m"``, ``"300ms"``); a
-    negative value keeps the model for ever (``math.inf``); ``None`` or an unreadable value gives
-    Ollama's default of five minutes.
-    """
-    if value is None or isinstance(value, bool):
-        return DEFAULT_KEEP_ALIVE
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str):
-        parsed = _go_duration(value.strip())
-        if parsed is None:
-            return DEFAULT_KEEP_ALIVE
-        seconds = parsed
-    else:
-        return DEFAULT_KEEP_ALIVE
-    return float("inf") if seconds < 0 else seconds
-
-
-def _go_duration(text: str) -> float | None:
-    sign = -1.0 if text.startswith("-") else 1.0
-    rest = text.lstrip("+-")
-    if not rest:
-        return None
-    try:
-        return sign * float(rest)  # a bare number is seconds
-    except ValueError:
-        pass
-    total, number = 0.0, ""
-    i = 0
-    while i < len(rest):
-        ch = rest[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = rest[i : i + 2] if rest[i : i + 2] == "ms" else ch
-        if not number or unit not in _DURATION_UNITS:
-            return None
-        total += float(number) * _DURATION_UNITS[unit]
-        number = ""
-        i += len(unit)
-    return None if number else sign * total
 
 
 def request_rng(seed: int, request_number: int, purpose: str = "outcome") -> random.Random:

@@ -11,7 +11,8 @@ import pytest
 
 from actors.errors import ConfigError
 from actors.llm.fake_ollama import RUNAWAY_TOKENS_PER_CHUNK, _parser
-from actors.llm.fake_ollama_profile import Profile, keep_alive_seconds, plan_outcome
+from actors.llm.fake_ollama_profile import Profile, plan_outcome
+from actors.llm.keep_alive import keep_alive_seconds
 
 from .test_fake_ollama import MODEL, chat_body, wait_for_log
 
