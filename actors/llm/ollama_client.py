@@ -17,8 +17,9 @@ so no call's first-chunk budget is spent on the load. Calls arriving meanwhile w
 load. The load is logged at INFO and its seconds are added to the waiting call's
 ``load_seconds``. A failed load ends the call with its failure kind (reported to the observer).
 
-For ``http://`` hosts no CA bundle is loaded (~25 ms per client): the transport gets a bare
-TLS context that trusts nothing, so a redirect to ``https://`` fails instead of going unverified.
+For ``http://`` hosts no CA bundle is loaded (~25 ms per client): the transport gets one shared
+bare TLS context that trusts nothing, so a redirect to ``https://`` fails instead of going
+unverified.
 
 Exceptions are mapped to :class:`~actors.llm.outcome.FailureKind` at this boundary (most
 specific first): ``ollama.ResponseError`` by status (404 → model_missing, 401/403 →
@@ -34,6 +35,7 @@ per attempt in the calling task.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import math
@@ -99,15 +101,22 @@ class _RecordingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+@functools.cache
+def _trusting_nothing() -> ssl.SSLContext:
+    """One bare TLS context per process: verification on, no trusted certificates."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def http_transport(host: str) -> httpx.AsyncHTTPTransport:
     """The default transport for ``host``: a CA bundle only for ``https://`` hosts.
 
-    An ``http://`` host never needs one; it gets a TLS context with no trusted certificates
-    (verification stays on), which costs well under a millisecond instead of ~25 ms.
+    An ``http://`` host never needs one. httpx insists on some TLS context, so it gets a shared
+    one that trusts no certificate (a redirect to ``https://`` fails rather than going
+    unverified) instead of loading certifi's bundle (~25 ms per client).
     """
     if host.lower().startswith("https://"):
         return httpx.AsyncHTTPTransport()
-    return httpx.AsyncHTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    return httpx.AsyncHTTPTransport(verify=_trusting_nothing())
 
 
 def _seconds(nanoseconds: int | None) -> float | None:
