@@ -55,6 +55,7 @@ import trio
 from actors.errors import ConfigError
 from actors.llm import fake_ollama_replies as replies
 from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
+from actors.llm.fake_ollama_model import ModelMemory, load_only, send_runaway
 from actors.llm.fake_ollama_profile import FAULTS, Profile, plan_outcome, request_rng
 from actors.llm.keep_alive import keep_alive_seconds
 
@@ -67,10 +68,6 @@ _ERRORS = {
     "http_503": (503, "server busy, please try again.  maximum pending requests exceeded"),
     "http_429": (429, "too many requests, please try again later"),
 }
-#: Filler tokens per streamed chunk of a runaway reply (a chunk every ``chunk_interval``).
-RUNAWAY_TOKENS_PER_CHUNK = 16
-#: The shortest wait between chunks of an uncapped runaway (it never ends by itself).
-_RUNAWAY_MIN_INTERVAL = 0.01
 
 
 @attrs.frozen
@@ -91,9 +88,7 @@ class FakeOllamaServer:
         self._log: collections.deque[Record] = collections.deque(maxlen=log_limit)
         self._next_id = 0
         self._number = 0
-        self._loaded_until: dict[str, float] = {}  # model -> trio time it unloads
-        self._loading: dict[str, trio.Event] = {}
-        self._nursery: trio.Nursery | None = None
+        self._memory = ModelMemory()
 
     def statistics(self) -> FakeOllamaStatistics:
         """Counts over the current request log."""
@@ -108,7 +103,7 @@ class FakeOllamaServer:
         """Replace the profile (unlisted keys take launch values) and restart numbering and script."""
         self.profile = Profile.from_mapping(data, base=self.launch_profile)
         self._number = 0
-        self._loaded_until.clear()
+        self._memory.clear()
         logger.info("profile replaced: %s", data)
         return self.profile
 
@@ -118,7 +113,7 @@ class FakeOllamaServer:
         self._number = 0
         self._next_id = 0
         self._log.clear()
-        self._loaded_until.clear()
+        self._memory.clear()
 
     def request_log(self) -> list[dict[str, Any]]:
         """The log as JSON-ready dicts, oldest first."""
@@ -128,7 +123,7 @@ class FakeOllamaServer:
                     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen on ``host:port`` (0: a free port) and report the bound port through ``task_status``."""
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
+            self._memory.nursery = nursery
             listeners = await nursery.start(functools.partial(trio.serve_tcp, self._connection, port, host=host))
             task_status.started(listeners[0].socket.getsockname()[1])
 
@@ -205,7 +200,7 @@ class FakeOllamaServer:
         elif (method, path) == ("GET", "/api/tags"):
             await ex.json(200, replies.tags_body(profile.models), "ok")
         elif (method, path) == ("GET", "/api/ps"):
-            await ex.json(200, replies.ps_body(self._loaded_models(profile)), "ok")
+            await ex.json(200, replies.ps_body(self._memory.loaded(profile)), "ok")
         elif method == "POST" and path in ("/api/chat", "/api/generate"):
             await self._generate(ex, profile, body, chat=path == "/api/chat")
         else:
@@ -240,12 +235,12 @@ class FakeOllamaServer:
         model: str = request["model"]
         ex.record.model = model
         keep_alive = keep_alive_seconds(request.get("keep_alive"))
-        if _load_only(request, chat=chat):
+        if load_only(request, chat=chat):
             if not _listed(model, profile.models):
                 await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'),
                               "model_missing")
                 return
-            load = await self._load(model, profile, keep_alive)
+            load = await self._memory.load(model, profile, keep_alive)
             await ex.json(200, replies.load_body(model, load=load, chat=chat), "load")
             return
         number = self._number
@@ -258,13 +253,12 @@ class FakeOllamaServer:
             await trio.sleep_forever()
         load = 0.0
         if outcome != "model_missing":
-            load = await self._load(model, profile, keep_alive)
+            load = await self._memory.load(model, profile, keep_alive)
         await trio.sleep(profile.latency_first)
         try:
             await self._answer(ex, profile, request, number, outcome, load, chat=chat)
         finally:
-            if model in self._loaded_until:  # every answered request restarts the keep_alive clock
-                self._loaded_until[model] = trio.current_time() + keep_alive
+            self._memory.touch(model, keep_alive)  # every answered request restarts the keep_alive clock
 
     async def _answer(self, ex: Exchange, profile: Profile, request: dict[str, Any], number: int, outcome: str,
                       load: float, *, chat: bool) -> None:
@@ -285,76 +279,11 @@ class FakeOllamaServer:
             return
         prompt = replies.prompt_text(request)
         if outcome == "runaway":
-            await self._runaway(ex, profile, request, prompt, load, chat=chat)
+            await send_runaway(ex, profile, request, prompt=prompt, load=load, chat=chat)
         elif request.get("stream", True) is False:
             await self._whole(ex, profile, model, content, prompt, outcome, load, chat=chat)
         else:
             await self._stream(ex, profile, model, content, prompt, outcome, load, chat=chat)
-
-    def _loaded_models(self, profile: Profile) -> list[str]:
-        """What ``/api/ps`` lists: every model without ``load_time``, else those loaded now."""
-        if profile.load_time <= 0:
-            return list(profile.models)
-        now = trio.current_time()
-        return [m for m in profile.models if self._loaded_until.get(m, -1.0) > now]
-
-    async def _load(self, model: str, profile: Profile, keep_alive: float) -> float:
-        """Wait until ``model`` is loaded (one load at a time per model); returns the seconds waited."""
-        if profile.load_time <= 0 or self._loaded_until.get(model, -1.0) > trio.current_time():
-            return 0.0
-        start = trio.current_time()
-        event = self._loading.get(model)
-        if event is None:
-            event = self._loading[model] = trio.Event()
-
-            async def load() -> None:  # the load goes on when the client that asked for it leaves
-                try:
-                    await trio.sleep(profile.load_time)
-                    self._loaded_until[model] = trio.current_time() + keep_alive
-                    logger.info("model %s loaded in %.3fs", model, profile.load_time)
-                finally:
-                    del self._loading[model]
-                    event.set()
-
-            if self._nursery is not None:
-                self._nursery.start_soon(load)
-            else:
-                await load()
-        await event.wait()
-        return trio.current_time() - start
-
-    async def _runaway(self, ex: Exchange, profile: Profile, request: dict[str, Any], prompt: str,
-                       load: float, *, chat: bool) -> None:
-        """Filler until ``options.num_predict`` tokens, then ``done_reason: "length"``; uncapped: for ever."""
-        model: str = request["model"]
-        cap = _num_predict(request)
-        opening = replies.runaway_opening(request)
-        began = time.monotonic()
-        final = replies.chat_final if chat else replies.generate_final
-        if request.get("stream", True) is False:
-            if cap is None:
-                await trio.sleep_forever()  # a reply that never ends is never sent whole
-            text = opening + replies.runaway_piece(max(0, cap - 1))
-            await trio.sleep(profile.chunk_interval * -(-cap // RUNAWAY_TOKENS_PER_CHUNK))
-            now = time.monotonic()
-            payload = final(model, content=text, generated=text, prompt=prompt, total=now - ex.record.start,
-                            load=load, evaluating=now - began, eval_count=cap, done_reason="length")
-            await ex.json(200, payload, "runaway")
-            return
-        chunk = replies.chat_chunk if chat else replies.generate_chunk
-        await ex.head(200, "application/x-ndjson", first=json.dumps(chunk(model, opening)).encode() + b"\n")
-        sent = 1
-        interval = profile.chunk_interval if cap is not None else max(profile.chunk_interval, _RUNAWAY_MIN_INTERVAL)
-        while cap is None or sent < cap:
-            tokens = RUNAWAY_TOKENS_PER_CHUNK if cap is None else min(RUNAWAY_TOKENS_PER_CHUNK, cap - sent)
-            await trio.sleep(interval)
-            await ex.data(json.dumps(chunk(model, replies.runaway_piece(tokens))).encode() + b"\n")
-            sent += tokens
-        await trio.sleep(profile.chunk_interval)
-        now = time.monotonic()
-        last = final(model, content="", generated="", prompt=prompt, total=now - ex.record.start, load=load,
-                     evaluating=now - began, eval_count=sent, done_reason="length")
-        await ex.data(json.dumps(last).encode() + b"\n", last="runaway")
 
     async def _whole(self, ex: Exchange, profile: Profile, model: str, content: str,
                      prompt: str, outcome: str, load: float, *, chat: bool) -> None:
@@ -400,22 +329,6 @@ class FakeOllamaServer:
         ex.done("drop")
         await ex.stream.aclose()
         raise ClientGone("dropped on purpose")
-
-
-def _load_only(request: dict[str, Any], *, chat: bool) -> bool:
-    """Nothing to generate: Ollama's way of asking for the model to be loaded (or kept loaded)."""
-    if chat:
-        return not request.get("messages")
-    return not request.get("prompt") and not request.get("system")
-
-
-def _num_predict(request: dict[str, Any]) -> int | None:
-    """The request's output cap in tokens, or None (absent, or Ollama's -1/-2: no cap)."""
-    options = request.get("options")
-    value = options.get("num_predict") if isinstance(options, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return None
-    return value
 
 
 def _listed(model: str, models: tuple[str, ...]) -> bool:

@@ -27,19 +27,16 @@ unauthorized, 408/429/5xx and in-stream errors → http_status retried, other 4x
 ``httpx.ConnectTimeout`` → timeout_connect, ``httpx.ConnectError``/``ReadError``/
 ``RemoteProtocolError``/``OSError`` → unreachable, a broken NDJSON line → protocol_error.
 
-ollama's ``ResponseError`` drops the response headers, so a thin transport wrapper reads
-``Retry-After`` (and applies a per-call connect timeout) through a context variable that is set
-per attempt in the calling task.
+ollama's ``ResponseError`` drops the response headers, so a thin transport wrapper
+(:mod:`actors.llm.ollama_http`) reads ``Retry-After`` (and applies a per-call connect timeout)
+through a context variable that is set per attempt in the calling task.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import json
 import logging
 import math
-import ssl
 from collections.abc import Sequence
 from contextlib import aclosing
 from typing import Any, TypeVar
@@ -53,6 +50,15 @@ import trio
 from actors.llm.budget import END, ChunkTimer, Timeouts
 from actors.llm.client import ChatMessage, Observer, check_messages
 from actors.llm.keep_alive import keep_alive_seconds
+from actors.llm.ollama_http import (
+    CURRENT,
+    RecordingTransport,
+    RequestRecord,
+    http_transport,
+    ns_to_seconds,
+    record_usage,
+    stop_reading,
+)
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
 from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
 from actors.llm.structured import json_schema
@@ -65,91 +71,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-
-
-@attrs.define
-class _RequestRecord:
-    """Per-attempt state shared with the transport wrapper (lives in one task's context)."""
-
-    connect: float
-    status: int | None = None
-    retry_after: str | None = None
-
-
-_CURRENT: contextvars.ContextVar[_RequestRecord | None] = contextvars.ContextVar("ollama_request", default=None)
-
-
-class _RecordingTransport(httpx.AsyncBaseTransport):
-    """Applies the attempt's connect timeout and records the status and Retry-After it saw."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        record = _CURRENT.get()
-        if record is not None:
-            timeout = dict(request.extensions.get("timeout") or {})
-            timeout["connect"] = record.connect
-            request.extensions["timeout"] = timeout
-        response = await self._inner.handle_async_request(request)
-        if record is not None:
-            record.status = response.status_code
-            record.retry_after = response.headers.get("retry-after")
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-@functools.cache
-def _trusting_nothing() -> ssl.SSLContext:
-    """One bare TLS context per process: verification on, no trusted certificates."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def http_transport(host: str) -> httpx.AsyncHTTPTransport:
-    """The default transport for ``host``: a CA bundle only for ``https://`` hosts.
-
-    An ``http://`` host never needs one. httpx insists on some TLS context, so it gets a shared
-    one that trusts no certificate (a redirect to ``https://`` fails rather than going
-    unverified) instead of loading certifi's bundle (~25 ms per client).
-    """
-    if host.lower().startswith("https://"):
-        return httpx.AsyncHTTPTransport()
-    return httpx.AsyncHTTPTransport(verify=_trusting_nothing())
-
-
-def _seconds(nanoseconds: int | None) -> float | None:
-    return None if nanoseconds is None else nanoseconds / 1e9
-
-
-def _record_usage(usage: Usage, part: Any) -> None:
-    """The final chunk's counts and durations into ``usage``."""
-    usage.input_tokens = part.prompt_eval_count
-    usage.output_tokens = part.eval_count
-    usage.generation_seconds = _seconds(part.eval_duration)
-    usage.prompt_seconds = _seconds(part.prompt_eval_duration)
-    usage.load_seconds = _seconds(part.load_duration)
-
-
-async def _stop_reading(chunks: Any) -> None:
-    """End the stream after its ``done`` line without waiting for more bytes.
-
-    One more read runs in an already-cancelled scope: what the client already buffered is
-    consumed, and the first read that would wait is cancelled instead, which unwinds ollama's
-    and httpx's stream generators and closes the response at once (closing the outer generator
-    at its ``yield`` would leave httpx's inner line iterators for the garbage collector).
-    """
-    with trio.CancelScope() as scope:
-        scope.cancel()
-        while True:
-            try:
-                await chunks.__anext__()
-            except StopAsyncIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - whatever follows "done" cannot spoil the reply
-                logger.debug("ignored after the final chunk: %s: %s", type(exc).__name__, exc)
-                return
 
 
 def _same_model(configured: str, listed: str) -> bool:
@@ -220,7 +141,7 @@ class OllamaChat:
         self._client = ollama.AsyncClient(
             host=self.host,
             timeout=httpx.Timeout(connect=self.timeouts.connect, read=None, write=None, pool=None),
-            transport=_RecordingTransport(transport or http_transport(self.host)),
+            transport=RecordingTransport(transport or http_transport(self.host)),
         )
 
     def __repr__(self) -> str:
@@ -278,8 +199,8 @@ class OllamaChat:
             if start < self._loaded_until:
                 return 0.0
             assert self.load_timeout is not None
-            record = _RequestRecord(connect=min(self.timeouts.connect, self.load_timeout))
-            token = _CURRENT.set(record)
+            record = RequestRecord(connect=min(self.timeouts.connect, self.load_timeout))
+            token = CURRENT.set(record)
             try:
                 with trio.move_on_after(self.load_timeout) as scope:
                     try:
@@ -305,9 +226,9 @@ class OllamaChat:
                     raise
                 return self._load_failed(failure, start)
             finally:
-                _CURRENT.reset(token)
+                CURRENT.reset(token)
             waited = trio.current_time() - start
-            reported = _seconds(response.load_duration)
+            reported = ns_to_seconds(response.load_duration)
             logger.info("model %s loaded on %s in %.1fs (load_duration %s)", self._model, self.host, waited,
                         "not reported" if reported is None else f"{reported:.1f}s")
             self._loaded_until = trio.current_time() + keep_alive_seconds(self.keep_alive)
@@ -330,8 +251,8 @@ class OllamaChat:
     async def _attempt(
         self, messages: Sequence[ChatMessage], reply_type: type, timeouts: Timeouts, usage: Usage
     ) -> str:
-        record = _RequestRecord(connect=timeouts.connect)
-        token = _CURRENT.set(record)
+        record = RequestRecord(connect=timeouts.connect)
+        token = CURRENT.set(record)
         parts: list[str] = []
         try:
             timer = ChunkTimer(first_chunk=timeouts.first_chunk, stall=timeouts.stall)
@@ -353,8 +274,8 @@ class OllamaChat:
                         break
                     parts.append(part.message.content or "")
                     if part.done:
-                        await _stop_reading(chunks)
-                        _record_usage(usage, part)
+                        await stop_reading(chunks)
+                        record_usage(usage, part)
                         if part.done_reason == "length":
                             raise AttemptFailed(
                                 FailureKind.TRUNCATED,
@@ -376,12 +297,12 @@ class OllamaChat:
                 raise
             raise failure from exc
         finally:
-            _CURRENT.reset(token)
+            CURRENT.reset(token)
 
     def _cap_text(self) -> str:
         return "the server's context" if self.num_predict is None else f"{self.num_predict} tokens (num_predict)"
 
-    def _map(self, exc: Exception, record: _RequestRecord) -> AttemptFailed | None:
+    def _map(self, exc: Exception, record: RequestRecord) -> AttemptFailed | None:
         """The FailureKind of a dependency's exception (most specific first), or None: not ours."""
         if isinstance(exc, ollama.ResponseError):
             return self._status_failure(exc.status_code, str(exc.error), record)
@@ -403,7 +324,7 @@ class OllamaChat:
             return AttemptFailed(FailureKind.UNREACHABLE, f"{self.host}: {type(exc).__name__}: {exc}", retryable=True)
         return None
 
-    def _status_failure(self, status: int, error: str, record: _RequestRecord) -> AttemptFailed:
+    def _status_failure(self, status: int, error: str, record: RequestRecord) -> AttemptFailed:
         error = error.strip()[:300]
         if status == 404:
             return AttemptFailed(
@@ -430,8 +351,8 @@ class OllamaChat:
         """
         start = trio.current_time()
         status, detail = HealthStatus.TIMEOUT, f"{self.host} did not answer /api/tags within {timeout:g}s"
-        record = _RequestRecord(connect=min(timeout, self.timeouts.connect))
-        token = _CURRENT.set(record)
+        record = RequestRecord(connect=min(timeout, self.timeouts.connect))
+        token = CURRENT.set(record)
         try:
             with trio.move_on_after(timeout):
                 try:
@@ -456,7 +377,7 @@ class OllamaChat:
                         detail = (f"model '{self._model}' is not pulled on {self.host}; "
                                   f"run `ollama pull {self._model}`")
         finally:
-            _CURRENT.reset(token)
+            CURRENT.reset(token)
         now = trio.current_time()
         return LLMHealth(backend=self.backend, status=status, latency=now - start, detail=detail, checked_at=now)
 

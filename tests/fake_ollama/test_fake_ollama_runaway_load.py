@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama import RUNAWAY_TOKENS_PER_CHUNK, _parser
+from actors.llm.fake_ollama import _parser
+from actors.llm.fake_ollama_model import RUNAWAY_TOKENS_PER_CHUNK
 from actors.llm.fake_ollama_profile import Profile, plan_outcome
 from actors.llm.keep_alive import keep_alive_seconds
 
