@@ -191,8 +191,9 @@ class OllamaChat:
     async def _ensure_loaded(self) -> float | CallOutcome[Any]:
         """Load the model if ``/api/ps`` does not list it; the load's seconds, or the failed outcome.
 
-        One caller loads while the others wait on the lock. ``/api/ps`` failing (an old server,
-        a proxy) is not an error: the call goes ahead and is judged by its own budgets.
+        One caller loads while the others wait on the lock. ``/api/ps`` failing or not answering
+        within the first-chunk budget (an old server, a proxy) is not an error: the call goes
+        ahead and is judged by its own budgets.
         """
         async with self._load_lock:
             start = trio.current_time()
@@ -202,16 +203,19 @@ class OllamaChat:
             record = RequestRecord(connect=min(self.timeouts.connect, self.load_timeout))
             token = CURRENT.set(record)
             try:
-                with trio.move_on_after(self.load_timeout) as scope:
+                listing = None
+                with trio.move_on_after(self.timeouts.first_chunk):  # /api/ps answers at once, even mid-load
                     try:
                         listing = await self._client.ps()
                     except Exception as exc:  # noqa: BLE001 - any answer but a listing: let the call decide
-                        logger.debug("%s/api/ps did not list loaded models (%s: %s); calling without a load check",
-                                     self.host, type(exc).__name__, exc)
-                        return 0.0
-                    if any(_same_model(self._model, m.model or "") for m in listing.models):
-                        self._loaded_until = start + keep_alive_seconds(self.keep_alive)
-                        return 0.0
+                        logger.debug("%s/api/ps failed (%s: %s)", self.host, type(exc).__name__, exc)
+                if listing is None:
+                    logger.debug("%s/api/ps did not list loaded models; calling without a load check", self.host)
+                    return 0.0
+                if any(_same_model(self._model, m.model or "") for m in listing.models):
+                    self._loaded_until = start + keep_alive_seconds(self.keep_alive)
+                    return 0.0
+                with trio.move_on_after(self.load_timeout) as scope:
                     logger.info("model %s is not loaded on %s; loading it (up to %gs)", self._model, self.host,
                                 self.load_timeout)
                     response = await self._client.generate(model=self._model, keep_alive=self.keep_alive)

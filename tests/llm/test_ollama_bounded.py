@@ -312,3 +312,12 @@ async def test_runaway_reply_without_a_cap_runs_into_the_deadline(fake_ollama):
     outcome = await chat.complete(MESSAGES, Thesis)
     await chat.aclose()
     assert outcome.failure is FailureKind.DEADLINE and outcome.attempts == 1
+
+
+async def test_a_hung_api_ps_costs_at_most_the_first_chunk_budget(autojump_clock):
+    """/api/ps not answering is given the warm first-chunk budget (not ai_load_timeout), then the call runs."""
+    script = Script(hang(), reply())
+    chat = make(script, load_timeout=300, timeouts=Timeouts(first_chunk=30, total=60))
+    outcome = await chat.complete(MESSAGES, Thesis)
+    await chat.aclose()
+    assert outcome.ok and script.times == [0, 30]
