@@ -68,13 +68,16 @@ class Settings:
     ollama_num_ctx: int = field(default=8192, metadata={"min": 512})
     ollama_keep_alive: str = "5m"
     #: Output cap on every LLM call: Ollama's ``num_predict``, and Claude's ``max_tokens``.
-    ollama_num_predict: int = field(default=1024, metadata={"min": 16, "max": 32768})
+    #: Sized by bench/ollama_client.py: the largest debate reply (~855 tokens) + 25 %, rounded up.
+    ollama_num_predict: int = field(default=1280, metadata={"min": 16, "max": 32768})
     ai_temperature: float = field(default=0.0, metadata={"min": 0, "max": 2})
     anthropic_model: str = "claude-sonnet-4-5"
     anthropic_api_key: Secret | None = field(default=None, metadata={"secret": True})
     anthropic_api_key_file: Path | None = None
     ai_connect_timeout: float = field(default=5.0, metadata={"min_exclusive": 0})
     ai_first_chunk_timeout: float = field(default=90.0, metadata={"min_exclusive": 0})
+    #: Budget of a cold model load, done once before the first call (Ollama), not per call.
+    ai_load_timeout: float = field(default=300.0, metadata={"min_exclusive": 0})
     ai_stall_timeout: float = field(default=20.0, metadata={"min_exclusive": 0})
     ai_request_timeout: float = field(default=120.0, metadata={"min_exclusive": 0})
     ai_retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0)

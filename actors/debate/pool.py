@@ -235,6 +235,9 @@ class DebatePool:
             detail=outcome.detail,
             input_tokens=outcome.input_tokens,
             output_tokens=outcome.output_tokens,
+            generation_seconds=outcome.generation_seconds,
+            prompt_seconds=outcome.prompt_seconds,
+            load_seconds=outcome.load_seconds,
         )
 
     def _cancelled_outcome(self, run_id: str, ticker: str, running: _Running, reason: str) -> AgentOutcome:

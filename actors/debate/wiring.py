@@ -64,6 +64,8 @@ def client_settings(settings: Settings, observer: Callable[[FailureKind | None],
             "model": settings.ollama_model,
             "host": settings.ollama_host,
             "num_ctx": settings.ollama_num_ctx,
+            "num_predict": settings.ollama_num_predict,
+            "load_timeout": settings.ai_load_timeout,
             "keep_alive": settings.ollama_keep_alive,
         }
     key = settings.api_key()

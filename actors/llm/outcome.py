@@ -38,7 +38,7 @@ from typing import Generic, TypeVar
 import attrs
 from attrs import frozen
 
-__all__ = ["AttemptFailed", "CallOutcome", "FailureKind", "Usage"]
+__all__ = ["AttemptFailed", "CallOutcome", "FailureKind", "Usage", "tokens_per_second"]
 
 T = TypeVar("T")
 
@@ -88,8 +88,11 @@ class CallOutcome(Generic[T]):
 
     ``attempts`` counts requests sent (transport retries and parse retries); ``parse_failures``
     counts replies that did not fit the schema; ``latency`` is trio-clock seconds from the call's
-    start to its outcome; token counts are summed over the attempts that reported them.
-    ``detail`` is for humans and never contains the API key.
+    start to its outcome. Usage is summed over the attempts that reported it (None: no attempt
+    did): ``input_tokens``/``output_tokens`` (Ollama's ``prompt_eval_count``/``eval_count``,
+    Claude's usage), and from Ollama the seconds spent generating (``eval_duration``), reading
+    the prompt (``prompt_eval_duration``) and loading the model (``load_duration``, plus a
+    warm-up load the call waited for). ``detail`` is for humans and never contains the API key.
     """
 
     value: T | None
@@ -103,10 +106,18 @@ class CallOutcome(Generic[T]):
     http_status: int | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    generation_seconds: float | None = None
+    prompt_seconds: float | None = None
+    load_seconds: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if (self.value is None) == (self.failure is None):
             raise ValueError("CallOutcome needs exactly one of value and failure")
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """The generation rate: output tokens per second of generation, when both are known."""
+        return tokens_per_second(self.output_tokens, self.generation_seconds)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +151,20 @@ class AttemptFailed(Exception):
 
 @attrs.define
 class Usage:
-    """Token counts one attempt reported (mutable accumulator local to one attempt)."""
+    """Token counts and timings one attempt reported (mutable accumulator local to one attempt).
+
+    Seconds are Ollama's nanosecond durations divided by 1e9; Claude reports tokens only.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    generation_seconds: float | None = None
+    prompt_seconds: float | None = None
+    load_seconds: float | None = None
+
+
+def tokens_per_second(tokens: int | None, seconds: float | None) -> float | None:
+    """``tokens / seconds`` when both are known and ``seconds > 0``, else None."""
+    if tokens is None or seconds is None or seconds <= 0:
+        return None
+    return tokens / seconds

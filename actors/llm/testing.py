@@ -69,9 +69,9 @@ class RequestRecord:
 class FakeOllama:
     """A ``fake-ollama`` subprocess on a free loopback port, stopped on exit.
 
-    Keyword arguments are a ``Profile``: ``models``, ``seed``, ``latency_first``,
+    Keyword arguments are a ``Profile``: ``models``, ``seed``, ``latency_first``, ``load_time``,
     ``chunk_interval``, ``chunks``, ``stall_after``, ``retry_after``, the fault probabilities
-    (``http_500`` ... ``model_missing``), ``script``, ``hang_all``, ``tags_hang``.
+    (``http_500`` ... ``model_missing``, ``runaway``), ``script``, ``hang_all``, ``tags_hang``.
     """
 
     def __init__(self, *, startup_timeout: float = 10.0, log_level: str = "WARNING",

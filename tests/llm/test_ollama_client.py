@@ -52,7 +52,7 @@ async def test_valid_reply_becomes_value_with_tokens_and_settings_sent(autojump_
     body = script.seen[0].body
     assert script.seen[0].path == "/api/chat"
     assert body["stream"] is True and body["keep_alive"] == "5m"
-    assert body["options"] == {"temperature": 0.0, "num_ctx": 8192}
+    assert body["options"] == {"temperature": 0.0, "num_ctx": 8192, "num_predict": 1280}
     assert body["format"] == json_schema(Thesis)
     assert body["messages"] == [{"role": "system", "content": "You are a bull."}, {"role": "user", "content": "AAPL?"}]
 
