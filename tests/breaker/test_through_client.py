@@ -12,7 +12,7 @@ import statistics
 
 import pytest
 
-from actors.breaker.actor import open_breaker
+from actors.breaker.actor import BreakerOpen, open_breaker
 from actors.debate.wiring import breaker_observer
 from actors.llm import ChatMessage
 from messages.debate import DebateStatus, Thesis
@@ -62,13 +62,10 @@ async def test_fast_500s_and_malformed_replies_reset_the_streak(autojump_clock):
 async def test_three_stalls_in_a_row_open_it_and_cut_the_call_off(autojump_clock):
     """Three stalled attempts of one call open the breaker; the call's fourth attempt never starts."""
     server = scripted("stall", "stall", "stall")
-    try:
+    with pytest.raises(BreakerOpen) as info:  # raised by the guard around the call
         await one_call(server, ai_stall_timeout=1.0)
-    except Exception as exc:  # BreakerOpen, raised by the guard around the call
-        assert type(exc).__name__ == "BreakerOpen" and exc.in_flight
-        assert exc.state.reason.startswith("3 attempts in a row not responding: stall, stall, stall")
-    else:  # pragma: no cover
-        raise AssertionError("the breaker did not cut the call off")
+    assert info.value.in_flight
+    assert info.value.state.reason.startswith("3 attempts in a row not responding: stall, stall, stall")
     assert len(server.chats) == 3
 
 
@@ -76,12 +73,9 @@ async def test_three_stalls_in_a_row_open_it_and_cut_the_call_off(autojump_clock
 async def test_protocol_errors_count_as_not_responding(autojump_clock):
     """Broken NDJSON from the server counts towards the streak (it used to crash the observer)."""
     server = scripted("protocol_error", "protocol_error", "protocol_error")
-    try:
+    with pytest.raises(BreakerOpen) as info:
         await one_call(server)
-    except Exception as exc:
-        assert exc.state.reason.startswith("3 attempts in a row not responding: protocol_error")
-    else:  # pragma: no cover
-        raise AssertionError("the breaker did not open")
+    assert info.value.state.reason.startswith("3 attempts in a row not responding: protocol_error")
     gc.collect()  # the upstream iterators' warnings belong to this test
 
 
