@@ -89,6 +89,9 @@ class Settings:
     health_interval: float = field(default=60.0, metadata={"min_exclusive": 0})
     health_in_flight_interval: float = field(default=2.0, metadata={"min_exclusive": 0})
     breaker_failures: int = field(default=3, metadata={"min": 1})
+    breaker_window: float = field(default=30.0, metadata={"min_exclusive": 0})
+    breaker_min_calls: int = field(default=20, metadata={"min": 1})
+    breaker_failure_rate: float = field(default=0.5, metadata={"min_exclusive": 0, "max": 1})
     breaker_cooldown: float = field(default=30.0, metadata={"min_exclusive": 0})
 
     # storage and logging

@@ -25,11 +25,11 @@ from actors.errors import ConfigError, StoreError
 from actors.health.monitor import HealthMonitor
 from actors.llm.budget import Timeouts
 from actors.llm.retry import RetryPolicy
-from actors.llm.client import ChatClient, make_client
-from actors.llm.outcome import FailureKind
+from actors.llm.client import ChatClient, Observer, make_client
 from actors.store.client import StoreClient
 from messages.debate import DebateFinished, DebateStatus
-from messages.health import CallFailed, HealthStatus, LLMHealth
+from messages.health import HealthStatus, LLMHealth
+from messages.llm import AttemptOutcome
 from messages.scan import TickerResult
 from messages.storage import SaveDebate
 
@@ -44,7 +44,7 @@ UNHEALTHY_REASONS = {
 }
 
 
-def client_settings(settings: Settings, observer: Callable[[FailureKind | None], None] | None) -> dict:
+def client_settings(settings: Settings, observer: Observer | None) -> dict:
     """Keyword arguments of the chosen backend's client, taken from settings."""
     timeouts = Timeouts(
         connect=settings.ai_connect_timeout,
@@ -76,13 +76,13 @@ def client_settings(settings: Settings, observer: Callable[[FailureKind | None],
     return {**common, "model": settings.anthropic_model, "api_key": key}
 
 
-def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Callable[[FailureKind | None], None]:
-    """Reports every failed attempt that counts to the breaker as it happens (not only final outcomes)."""
+def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Observer:
+    """Hands every attempt's outcome (success included) to the breaker as the attempt ends."""
 
-    def observe(kind: FailureKind | None) -> None:
+    def observe(attempt: AttemptOutcome) -> None:
         breaker = get_breaker()
-        if breaker is not None and kind is not None and kind.counts_against_breaker:
-            breaker.receive(CallFailed(kind.value, detail="attempt failed"))
+        if breaker is not None:
+            breaker.receive(attempt)
 
     return observe
 
@@ -94,12 +94,12 @@ async def open_debate_runner(
     store: StoreClient,
     publish: Callable[[object], None],
     disabled: str | None,
-    client_factory: Callable[[Callable[[FailureKind | None], None]], ChatClient] | None = None,
+    client_factory: Callable[[Observer], ChatClient] | None = None,
 ) -> AsyncIterator[tuple[DebateRunner | None, str | None]]:
     """Yield ``(runner, None)``, or ``(None, reason)`` when debates are off by configuration.
 
     ``client_factory(observer)`` builds the LLM client (tests pass a fake); by default the
-    backend named in settings. The observer reports each failed attempt to the breaker.
+    backend named in settings. The observer reports each attempt's outcome to the breaker.
     """
     if disabled:
         yield None, disabled
@@ -116,6 +116,9 @@ async def open_debate_runner(
             publish=publish,
             on_in_flight=lambda: monitor_ref[0].notify_in_flight() if monitor_ref else None,
             failures=settings.breaker_failures,
+            failure_rate=settings.breaker_failure_rate,
+            window=settings.breaker_window,
+            min_calls=settings.breaker_min_calls,
             cooldown=settings.breaker_cooldown,
         ) as breaker:
             holder.append(breaker)

@@ -59,7 +59,7 @@ from actors.llm.ollama_http import (
     record_usage,
     stop_reading,
 )
-from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
+from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage, attempt_outcome
 from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
 from actors.llm.structured import json_schema
 from messages.health import HealthStatus, LLMHealth
@@ -242,7 +242,7 @@ class OllamaChat:
         """The outcome of a call whose model load failed (the observer hears of it like an attempt)."""
         if self._observer is not None:
             try:
-                self._observer(failure.kind)
+                self._observer(attempt_outcome(failure.kind, http_status=failure.http_status, detail=failure.detail))
             except Exception:  # an observer's bug must not turn into an LLM failure
                 logger.exception("LLM attempt observer failed")
         latency = trio.current_time() - start

@@ -10,7 +10,11 @@ One call = attempts until a valid reply, a failure no retry can fix, or the end 
 - 400/401/403/404 and other 4xx are not retried.
 - A reply that does not parse into the schema is retried AT ONCE (no backoff) with the stricter
   instruction appended, at most ``max_parse_retries`` times, logged at DEBUG; if it persists the
-  outcome is ``invalid_output``. Parse retries never sleep and never touch the breaker.
+  outcome is ``invalid_output``. Parse retries never sleep.
+- Every attempt is reported to the ``observer`` as it ends, as one
+  :class:`~messages.llm.AttemptOutcome` (built by :func:`~actors.llm.outcome.attempt_outcome`):
+  a valid reply (*answered*), a reply that did not parse (*answered*, unusable: the server
+  works), a failure with its kind and HTTP status. The circuit breaker listens there.
 - A reply stopped by the output cap (``truncated``) is retried ONCE, at once, with the stricter
   instruction and a request to be brief, logged at DEBUG like bad JSON; if the retry is cut too
   the outcome is ``truncated`` (never a deadline: the cap ends it long before).
@@ -37,10 +41,10 @@ from attrs import frozen
 
 from actors.llm.budget import Timeouts
 from actors.llm.client import ChatMessage, Observer
-from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
+from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage, attempt_outcome, retryable_status
 from actors.llm.structured import ReplyInvalid, parse_reply, strict_retry_instruction, truncated_retry_instruction
 
-__all__ = ["Attempt", "RetryPolicy", "parse_retry_after", "run_call"]
+__all__ = ["Attempt", "RetryPolicy", "parse_retry_after", "retryable_status", "run_call"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +97,6 @@ class RetryPolicy:
         if not self.jitter:
             return base
         return base * (1.0 + (rng or random).uniform(-self.jitter, self.jitter))
-
-
-def retryable_status(status: int) -> bool:
-    """HTTP statuses worth another attempt: 408, 429 and every 5xx (529 overloaded included)."""
-    return status in (408, 429) or status >= 500
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -162,10 +161,11 @@ async def run_call(
     transport_retries = 0
     usage = Usage()
 
-    def notify(kind: FailureKind | None) -> None:
+    def notify(kind: FailureKind | None, *, status: int | None = None, detail: str = "") -> None:
+        # Every attempt, as it ends: a valid reply, a malformed one, a fast 500 and a stall alike.
         if observer is not None:
             try:
-                observer(kind)
+                observer(attempt_outcome(kind, http_status=status, detail=detail))
             except Exception:  # an observer's bug must not turn into an LLM failure
                 logger.exception("LLM attempt observer failed")
 
@@ -201,7 +201,7 @@ async def run_call(
                 tally.add(usage)
                 usage = Usage()
                 tally.history.append(exc.kind.value)
-                notify(exc.kind)
+                notify(exc.kind, status=exc.http_status, detail=exc.detail)
                 if exc.kind is FailureKind.TRUNCATED:
                     tally.truncations += 1
                     logger.debug("%s %s reply cut by the output cap (%d): %s", backend, model,
@@ -232,7 +232,7 @@ async def run_call(
             except ReplyInvalid as exc:
                 tally.parse_failures += 1
                 tally.history.append(FailureKind.INVALID_OUTPUT.value)
-                notify(FailureKind.INVALID_OUTPUT)
+                notify(FailureKind.INVALID_OUTPUT, detail="the reply did not fit the schema")
                 logger.debug("%s %s reply %d did not fit %s: %s", backend, model, tally.parse_failures,
                              getattr(reply_type, "__name__", reply_type), "; ".join(exc.problems))
                 if tally.parse_failures > policy.max_parse_retries:
@@ -243,9 +243,9 @@ async def run_call(
             notify(None)
             return finish(value, None)
     tally.add(usage)  # what the attempt cut off by the deadline had reported
-    notify(FailureKind.DEADLINE)
     tally.history.append(FailureKind.DEADLINE.value)
     detail = f"total budget of {timeouts.total:g}s ran out during attempt {tally.attempts}"
+    notify(FailureKind.DEADLINE, detail=detail)
     return finish(None, FailureKind.DEADLINE, _with_attempts(detail, tally))
 
 

@@ -71,7 +71,7 @@ async def test_overloaded_529_is_retried_after_retry_after(autojump_clock):
     outcome = await chat.complete(MESSAGES, Thesis)
     await chat.aclose()
     assert outcome.ok and script.times == [0, 5]
-    assert observed == [FailureKind.HTTP_STATUS, None]
+    assert [(o.kind, o.http_status, o.meaning.value) for o in observed] == [("http_status", 529, "answered_error"), (None, None, "answered")]
 
 
 async def test_rate_limit_429_honours_retry_after_ms(autojump_clock):

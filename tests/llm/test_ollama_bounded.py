@@ -16,6 +16,7 @@ from actors.llm import ChatMessage, FailureKind, RetryPolicy, Timeouts
 from actors.llm.ollama_client import OllamaChat
 from actors.llm.structured import truncated_retry_instruction
 from messages.debate import Stance, Thesis
+from messages.llm import BreakerMeaning
 
 from tests.llm.llm_fakes import Script, VALID_TEXT, hang, ollama_line, reply, status
 
@@ -130,7 +131,7 @@ async def test_truncated_reply_is_retried_once_at_once_with_the_stricter_instruc
     assert outcome.ok and outcome.value == VALID
     assert outcome.attempts == 2 and outcome.parse_failures == 0
     assert script.times == [0, 1.0]  # no backoff: the retry starts when the cut reply ends
-    assert observed == [FailureKind.TRUNCATED, None]
+    assert [o.kind for o in observed] == ["truncated", None]
     assert script.seen[1].body["messages"][-1] == {"role": "user", "content": truncated_retry_instruction()}
     assert script.seen[0].body["messages"] == script.seen[1].body["messages"][:-1]
     assert outcome.output_tokens == 1280 + 7  # the cut reply's tokens are counted too
@@ -145,8 +146,8 @@ async def test_truncated_twice_ends_as_truncated_not_deadline(autojump_clock):
     await chat.aclose()
     assert outcome.failure is FailureKind.TRUNCATED and outcome.attempts == 2
     assert outcome.latency == 2.0 and "output cap of 1280 tokens" in outcome.detail
-    assert observed == [FailureKind.TRUNCATED] * 2
-    assert not FailureKind.TRUNCATED.counts_against_breaker and not FailureKind.TRUNCATED.is_timeout
+    assert [o.kind for o in observed] == ["truncated"] * 2
+    assert FailureKind.TRUNCATED.breaker_meaning(None) is BreakerMeaning.ANSWERED_INVALID and not FailureKind.TRUNCATED.is_timeout
 
 
 # --- usage ------------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ async def test_slow_first_load_is_not_a_first_chunk_timeout(autojump_clock):
     chat = make(script, observed=observed, load_timeout=300, timeouts=Timeouts(first_chunk=90, total=120))
     outcome = await chat.complete(MESSAGES, Thesis)
     await chat.aclose()
-    assert outcome.ok and outcome.attempts == 1 and observed == [None]
+    assert outcome.ok and outcome.attempts == 1 and [o.kind for o in observed] == [None]
     assert [s.path for s in script.seen] == ["/api/ps", "/api/generate", "/api/chat"]
     assert script.seen[1].body == {"model": "llama3.2", "keep_alive": "5m", "stream": False}  # no prompt: load only
     assert script.times == [0, 0, 200]
@@ -277,7 +278,7 @@ async def test_a_load_over_ai_load_timeout_fails_the_call_and_is_reported(autoju
     await chat.aclose()
     assert outcome.failure is FailureKind.TIMEOUT_FIRST_CHUNK and outcome.attempts == 1
     assert trio.current_time() == 300 and "ai_load_timeout" in outcome.detail
-    assert observed == [FailureKind.TIMEOUT_FIRST_CHUNK]
+    assert [o.kind for o in observed] == ["timeout_first_chunk"]
 
 
 async def test_a_server_without_api_ps_is_called_without_a_load_check(autojump_clock):
