@@ -53,6 +53,8 @@ MAX_EXPIRY_YEARS = 10
 
 def price_problem(value: float) -> str | None:
     """Why ``value`` is not a plausible price, or None when it is."""
+    if isinstance(value, int) and not -MAX_PRICE < value < MAX_PRICE:
+        return f"price {value} is not below the plausible maximum {MAX_PRICE:g}"  # float() would overflow
     if not math.isfinite(value):
         return f"expected a finite price, got {value!r}"
     if value <= 0:
@@ -66,6 +68,8 @@ def price_problem(value: float) -> str | None:
 
 def volume_problem(value: float) -> str | None:
     """Why ``value`` is not a plausible share volume, or None when it is."""
+    if isinstance(value, int) and not -1 < value < MAX_VOLUME:
+        return f"expected a finite volume >= 0 below {MAX_VOLUME:g}, got {value}"  # float() would overflow
     if not (math.isfinite(value) and value >= 0):
         return f"expected a finite volume >= 0, got {value!r}"
     if value >= MAX_VOLUME:

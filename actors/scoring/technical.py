@@ -232,12 +232,13 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
 
     Raises:
         InsufficientHistory: fewer than ``MIN_BARS`` bars.
-        UnusableHistory: a bar in the tail has a non-positive or non-finite price or volume.
+        UnusableHistory: a bar in the tail has an implausible price or volume (:mod:`actors.plausible`),
+            or an indicator or component is not finite.
     """
     if len(history.bars) < MIN_BARS:
         raise InsufficientHistory(history.ticker, got=len(history.bars), needed=MIN_BARS)
-    closes, highs, lows, volumes = _extract(history)
     try:
+        closes, highs, lows, volumes = _extract(history)
         return _score(history, closes, highs, lows, volumes, weights)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, UnusableHistory):

@@ -68,7 +68,7 @@ def parse_nasdaq_earnings(raw: bytes | str, *, ticker: str = "*", today: dt.date
         row = r.obj(row, path)
         symbol = r.string(r.field(row, "symbol", path), join(path, "symbol")).strip().upper()
         time = r.field(row, "time", path)
-        if time not in _TIMES:
+        if not isinstance(time, str) or time not in _TIMES:
             allowed = ", ".join(repr(t) for t in _TIMES)
             raise r.error(join(path, "time"), f"expected one of {allowed}, got {time!r:.40}")
         events.append(EarningsEvent(ticker=symbol, date=day, time=_TIMES[time]))
