@@ -124,8 +124,8 @@ def _validate(
 
 
 def _chain_delta_usable(q: OptionQuote) -> bool:
-    d = q.delta
-    if d is None or not math.isfinite(d) or not 0 < abs(d) <= 1:
+    d = _finite_or_none(q.delta)
+    if d is None or not 0 < abs(d) <= 1:
         return False
     return d > 0 if q.type is OptionType.CALL else d < 0
 
@@ -143,11 +143,19 @@ def _plausible(q: OptionQuote) -> bool:
 
 
 def _finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    """``value`` as a finite float, or None (also for an int too large for a float)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _iv_usable(iv: float | None) -> bool:
-    return iv is not None and math.isfinite(iv) and 0 < iv <= 10
+    iv = _finite_or_none(iv)
+    return iv is not None and 0 < iv <= 10
 
 
 def _greeks(q: OptionQuote, dte: int, spot: float, r: float) -> _Greeks | None:
