@@ -21,7 +21,7 @@ from actors.options import select_contract
 from actors.scoring.catalysts import apply_catalysts
 from actors.scoring.errors import UnusableHistory
 from actors.scoring.technical import MIN_BARS, score_history
-from messages.market import EarningsEvent, OptionChain, OptionQuote, OptionType, PriceHistory
+from messages.market import EarningsEvent, OptionChain, OptionQuote, OptionType
 from messages.scan import Direction, TickerScored
 from tests.scoring.series import random_walk
 
