@@ -162,7 +162,8 @@ def _greeks(q: OptionQuote, dte: int, spot: float, r: float) -> _Greeks | None:
     """Greeks of one contract: the chain's if usable, else Black-Scholes; None when neither is possible."""
     iv = q.iv if _iv_usable(q.iv) else None
     if _chain_delta_usable(q):
-        return _Greeks(q.delta, iv, _finite_or_none(q.gamma), _finite_or_none(q.theta), _finite_or_none(q.vega), "chain")
+        gamma, theta, vega = (_finite_or_none(g) for g in (q.gamma, q.theta, q.vega))
+        return _Greeks(q.delta, iv, gamma, theta, vega, "chain")
     if price_problem(spot) is not None:
         return None
     t = max(dte, 1) / 365.0  # a same-day expiry is priced with a day left: Black-Scholes needs t > 0

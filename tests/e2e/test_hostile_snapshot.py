@@ -95,7 +95,7 @@ def clean_run(tmp_path_factory) -> RunDetail:
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
 def test_a_poisoned_file_is_a_per_ticker_error_and_the_rest_is_saved(poison, clean_run, tmp_path):
-    """The run completes; AAPL and MSFT are listed in run_errors with the field; the others are saved as in a clean run."""
+    """The run completes; AAPL and MSFT are in run_errors naming the field; the rest is saved as in a clean run."""
     field, literal, expected = POISONS[poison]
     data = tmp_path / "data"
     shutil.copytree(RECORDED, data)

@@ -229,14 +229,17 @@ class Reader:
             raise self.error(path, f"expected a whole number of contracts, got {number!r}")
         return number
 
-    def in_range(self, date: dt.date, path: str, *, latest: dt.date | None = None, earliest: dt.date = EARLIEST_DATE) -> dt.date:
+    def in_range(
+        self, date: dt.date, path: str, *, latest: dt.date | None = None, earliest: dt.date = EARLIEST_DATE
+    ) -> dt.date:
         """``date`` itself when ``earliest <= date <= latest`` (default: today + FUTURE_SLACK)."""
         if latest is None:
             latest = self.today + FUTURE_SLACK
         if date < earliest:
             raise self.error(path, f"date {date.isoformat()} is before {earliest.isoformat()}")
         if date > latest:
-            raise self.error(path, f"date {date.isoformat()} is after {latest.isoformat()} (today {self.today.isoformat()})")
+            today = self.today.isoformat()
+            raise self.error(path, f"date {date.isoformat()} is after {latest.isoformat()} (today {today})")
         return date
 
     def string(self, value: Any, path: str) -> str:

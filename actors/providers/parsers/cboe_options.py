@@ -101,7 +101,9 @@ def _quote(r: Reader, item: object, path: str, expiries: tuple[dt.date, dt.date]
     if ask < bid:
         raise r.error(join(path, "ask"), f"ask {ask!r} is below bid {bid!r}")
     greeks = {name: _greek(r, item, name, join(path, name)) for name in _GREEKS}
-    last = r.optional_number(item.get("last_trade_price"), join(path, "last_trade_price"), non_negative=True, below=MAX_PRICE)
+    last = r.optional_number(
+        item.get("last_trade_price"), join(path, "last_trade_price"), non_negative=True, below=MAX_PRICE
+    )
     return OptionQuote(
         contract=symbol,
         ticker=r.ticker,
