@@ -51,10 +51,20 @@ FUTURE_SLACK = dt.timedelta(days=2)
 MAX_EXPIRY_YEARS = 10
 
 
+def _big(value: int) -> str:
+    """A large int, shown without converting it (``str()`` of 5,000 digits raises, ``float()`` overflows)."""
+    if abs(value) < 10**15:
+        return str(value)
+    digits = int(abs(value).bit_length() * math.log10(2)) + 1
+    return f"{'a negative' if value < 0 else 'an'} integer of about {digits} digits"
+
+
 def price_problem(value: float) -> str | None:
     """Why ``value`` is not a plausible price, or None when it is."""
-    if isinstance(value, int) and not -MAX_PRICE < value < MAX_PRICE:
-        return f"price {value} is not below the plausible maximum {MAX_PRICE:g}"  # float() would overflow
+    if isinstance(value, int) and not 0 < value < MAX_PRICE:  # before float() could overflow
+        if value <= 0:
+            return f"expected a positive price, got {_big(value)}"
+        return f"price {_big(value)} is not below the plausible maximum {MAX_PRICE:g}"
     if not math.isfinite(value):
         return f"expected a finite price, got {value!r}"
     if value <= 0:
@@ -68,8 +78,8 @@ def price_problem(value: float) -> str | None:
 
 def volume_problem(value: float) -> str | None:
     """Why ``value`` is not a plausible share volume, or None when it is."""
-    if isinstance(value, int) and not -1 < value < MAX_VOLUME:
-        return f"expected a finite volume >= 0 below {MAX_VOLUME:g}, got {value}"  # float() would overflow
+    if isinstance(value, int) and not -1 < value < MAX_VOLUME:  # before float() could overflow
+        return f"expected a finite volume >= 0 below {MAX_VOLUME:g}, got {_big(value)}"
     if not (math.isfinite(value) and value >= 0):
         return f"expected a finite volume >= 0, got {value!r}"
     if value >= MAX_VOLUME:

@@ -208,13 +208,17 @@ def _extract(history: PriceHistory) -> tuple[list[float], list[float], list[floa
     volumes = [b.volume for b in bars]
     opens = [b.open for b in bars]
     prices = (opens, highs, lows, closes)
-    total = sum(map(sum, prices)) + sum(volumes)  # NaN or inf anywhere shows here (sum never raises)
-    if (
-        math.isfinite(total)
-        and all(MIN_PRICE <= min(p) and max(p) < MAX_PRICE for p in prices)
-        and 0 <= min(volumes)
-        and max(volumes) < MAX_VOLUME
-    ):
+    try:  # the fast check; NaN or inf anywhere shows in the total
+        total = sum(map(sum, prices)) + sum(volumes)
+        plausible = (
+            math.isfinite(total)
+            and all(MIN_PRICE <= min(p) and max(p) < MAX_PRICE for p in prices)
+            and 0 <= min(volumes)
+            and max(volumes) < MAX_VOLUME
+        )
+    except OverflowError:  # an int too large for a float
+        plausible = False
+    if plausible:
         return closes, highs, lows, volumes
     for b in bars:  # find and name the bad bar
         for name in ("open", "high", "low", "close"):
