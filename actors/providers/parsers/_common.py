@@ -35,8 +35,6 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-_T = TypeVar("_T")
-
 from actors.errors import MalformedData
 from actors.plausible import (
     EARLIEST_DATE,
@@ -45,6 +43,8 @@ from actors.plausible import (
     MAX_EXPIRY_YEARS,
     MAX_INT_DIGITS,
     MAX_PRICE,
+    MAX_VOLUME,
+    MIN_PRICE,
     price_problem,
     volume_problem,
 )
@@ -53,6 +53,8 @@ from messages.market import Bar, OptionType
 __all__ = ["BarBuilder", "Dropped", "Reader", "expiry_window", "join", "parse_occ_symbol"]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: A number written as text (CSV cell) longer than this is refused before ``float()``.
 _MAX_NUMBER_TEXT = 40
@@ -324,12 +326,13 @@ class BarBuilder:
     A bad bar fails the whole history (see the module docstring): the error names its field.
     """
 
-    __slots__ = ("_last", "bars", "reader")
+    __slots__ = ("_last", "_latest", "bars", "reader")
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.bars: list[Bar] = []
         self._last: dt.date | None = None
+        self._latest = reader.today + FUTURE_SLACK
 
     def add(
         self, path: str, date: dt.date, o: float, h: float, l: float, c: float, v: float,
@@ -337,16 +340,25 @@ class BarBuilder:
     ) -> None:
         """Add one bar read from ``path``; ``names`` are its fields (date, open, high, low, close, volume)."""
         reader = self.reader
-        for name, value in zip(names[1:5], (o, h, l, c)):
-            problem = price_problem(value)
+        plausible = (  # one chained test for the common case (NaN fails every comparison)
+            MIN_PRICE <= o < MAX_PRICE
+            and MIN_PRICE <= h < MAX_PRICE
+            and MIN_PRICE <= l < MAX_PRICE
+            and MIN_PRICE <= c < MAX_PRICE
+            and 0 <= v < MAX_VOLUME
+            and EARLIEST_DATE <= date <= self._latest
+        )
+        if not plausible:  # find and name the field
+            for name, value in zip(names[1:5], (o, h, l, c)):
+                problem = price_problem(value)
+                if problem is not None:
+                    raise reader.error(join(path, name), problem)
+            problem = volume_problem(v)
             if problem is not None:
-                raise reader.error(join(path, name), problem)
-        problem = volume_problem(v)
-        if problem is not None:
-            raise reader.error(join(path, names[5]), problem)
+                raise reader.error(join(path, names[5]), problem)
+            reader.in_range(date, join(path, names[0]))
         if h < l:
             raise reader.error(join(path, names[2]), f"high {h!r} is below low {l!r}")
-        reader.in_range(date, join(path, names[0]))
         last = self._last
         if last is not None and date <= last:
             why = "duplicate date" if date == last else "bars out of order"
