@@ -43,6 +43,7 @@ from actors.providers.parsers import (
     parse_yahoo_news,
     parse_yahoo_options,
 )
+from actors.providers.snapshot import SnapshotProvider
 from actors.scoring.errors import UnusableHistory
 from actors.scoring.technical import score_history
 from messages.market import Headline, OptionChain, PriceHistory
@@ -224,6 +225,18 @@ def _nasdaq_day() -> dict:
 CBOE_CHART, YAHOO_CHART, CBOE_CHAIN = _cboe_chart(), _yahoo_chart(), _cboe_chain()
 YAHOO_OPTIONS, NASDAQ_DAY = _yahoo_options(), _nasdaq_day()
 NEWS = recorded_json("yahoo_search/yahoo_search_news_AAPL.json")
+
+
+async def test_snapshot_provider_bounds_dates_by_its_injected_today():
+    """Recordings dated after the provider's ``today`` (+2 days) are refused, naming the first late bar."""
+    early = SnapshotProvider(today=dt.date(2026, 1, 1))
+    try:
+        await early.history("AAPL")
+    except MalformedData as exc:
+        assert re.match(r"data\[\d+\]\.date: date 2026-01-05 is after 2026-01-03 \(today 2026-01-01\)$", exc.message)
+    else:
+        raise AssertionError("a history dated after today was accepted")
+    assert (await SnapshotProvider(today=TODAY).history("AAPL")).as_of == dt.date(2026, 7, 23)
 
 
 def test_the_cut_documents_parse_cleanly():
