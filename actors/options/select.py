@@ -160,10 +160,10 @@ def _iv_usable(iv: float | None) -> bool:
 
 def _greeks(q: OptionQuote, dte: int, spot: float, r: float) -> _Greeks | None:
     """Greeks of one contract: the chain's if usable, else Black-Scholes; None when neither is possible."""
-    iv = q.iv if _iv_usable(q.iv) else None
+    iv = _finite_or_none(q.iv) if _iv_usable(q.iv) else None
     if _chain_delta_usable(q):
-        gamma, theta, vega = (_finite_or_none(g) for g in (q.gamma, q.theta, q.vega))
-        return _Greeks(q.delta, iv, gamma, theta, vega, "chain")
+        delta, gamma, theta, vega = (_finite_or_none(g) for g in (q.delta, q.gamma, q.theta, q.vega))
+        return _Greeks(delta, iv, gamma, theta, vega, "chain")
     if price_problem(spot) is not None:
         return None
     t = max(dte, 1) / 365.0  # a same-day expiry is priced with a day left: Black-Scholes needs t > 0
