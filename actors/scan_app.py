@@ -21,7 +21,7 @@ import trio
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from actors.config import Settings, settings_snapshot
 from actors.coordinator import ScanOutcome, new_run_id, run_scan, snapshot_json
-from actors.debate.wiring import open_debate_runner
+from actors.debate.wiring import client_settings, open_debate_runner
 from actors.display import ProgressDisplay, render_report
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
@@ -41,6 +41,8 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
 
     db = db_path_for(settings)
     check_db_path(db)
+    if _disabled_reason(settings, args) is None:
+        client_settings(settings, None)  # a missing or malformed API key is a ConfigError before anything opens
     interactive = sys.stderr.isatty() and not args.json
     outcome = trio.run(_scan, settings, args, db, interactive)
     if outcome is None:

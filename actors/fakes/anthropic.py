@@ -17,7 +17,9 @@ gets the outcome its ``script`` entry names (``"ok*3,overloaded,ok*"``; after a 
 ``overloaded`` (529 ``overloaded_error``); ``server_error`` (500); ``hang`` (read, never
 answered); ``malformed`` (a reply whose JSON is broken or does not fit the schema);
 ``max_tokens`` (cut half-way, ``stop_reason: "max_tokens"``); ``drop`` (the connection is
-closed mid-stream). A wrong ``x-api-key`` is always 401. ``hang_all`` makes both API endpoints
+closed mid-stream); ``echo_key`` (400 whose message repeats the key it was sent, as is, URL-encoded
+and base64, like a proxy that echoes request headers: for testing the scrubbing). A wrong key
+is always 401. ``hang_all`` makes both API endpoints
 hang. The HTTP plumbing (h11 over trio, the log record) is fake-ollama's ``fake_ollama_http``.
 
 Failure and cancellation: a client that leaves ends only its exchange (logged
@@ -54,7 +56,7 @@ __all__ = ["AnthropicProfile", "FakeAnthropicServer", "OUTCOMES", "main"]
 logger = logging.getLogger(__name__)
 
 OUTCOMES = ("ok", "unauthorized", "rate_limited", "overloaded", "server_error", "hang", "malformed", "max_tokens",
-            "drop")
+            "drop", "echo_key")
 READY = "fake-anthropic listening on "
 
 
@@ -256,6 +258,10 @@ class FakeAnthropicServer:
         await trio.sleep(profile.latency_first)
         if outcome in replies.ERRORS:
             await self._error(ex, outcome)
+            return
+        if outcome == "echo_key":
+            await ex.json(400, replies.error_body("invalid_request_error", replies.echo_key_message(headers)),
+                          outcome)
             return
         rng = request_rng(profile.seed, number, "content")
         try:

@@ -11,14 +11,16 @@ JSON fitting the forced tool's ``input_schema``, drawn like fake-ollama's (same 
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from actors.llm.fake_ollama_replies import reply_content, split_content
 
-__all__ = ["ERRORS", "error_body", "forced_tool", "message_body", "model_body", "reply_events", "sse"]
+__all__ = ["ERRORS", "echo_key_message", "error_body", "forced_tool", "message_body", "model_body", "reply_events", "sse"]
 
 #: Fault outcome → (HTTP status, error type, message), as the real API answers them.
 ERRORS = {
@@ -32,6 +34,15 @@ ERRORS = {
 def sse(event: str, data: Mapping[str, Any]) -> bytes:
     """One server-sent event."""
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def echo_key_message(headers: Mapping[str, str]) -> str:
+    """An error message that repeats the request's key: plain, URL-encoded and base64 (``echo_key``)."""
+    bearer = headers.get("authorization", "")
+    key = headers.get("x-api-key") or (bearer[len("Bearer "):] if bearer.startswith("Bearer ") else "")
+    raw = key.encode()
+    return (f"header x-api-key={key!r} is not allowed here; url={urllib.parse.quote(key, safe='')} "
+            f"b64={base64.b64encode(raw).decode()} auth={base64.b64encode(b'Bearer ' + raw).decode()}")
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:

@@ -129,3 +129,17 @@ def test_a_hung_api_ends_as_timeouts_in_bounded_time(fake_anthropic, tmp_path):
     assert rows(db, "select count(*) from debates") == [(10,)]
     assert rows(db, "select status from scan_runs") == [("PARTIAL",)]
     assert seconds < 60
+
+
+def test_a_server_echoing_the_key_leaves_it_in_no_output_log_or_row(fake_anthropic, tmp_path):
+    """The API echoes the key (plain, URL-encoded, base64) in its errors: scrubbed everywhere, -v logs included."""
+    fake_anthropic.configure(script="echo_key*")
+    result, _, db = scan_claude(fake_anthropic, tmp_path, *FAST, *ONE_BY_ONE, "-v")
+    assert result.returncode == 0, result.stderr
+    details = rows(db, "select detail from ai_theses where failure = 'http_status'")
+    assert details and all("***" in d for (d,) in details)
+    everything = result.stdout + result.stderr + "".join(
+        p.read_bytes().decode("latin-1") for p in tmp_path.glob("claude.db*")) + "".join(
+        repr(rows(db, f"select * from {table}")) for table in ("scan_runs", "ai_theses", "debates", "run_errors"))
+    for form in key_encodings(TEST_KEY):
+        assert form not in everything
