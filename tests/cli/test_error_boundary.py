@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import sys
 from pathlib import Path
 
 import apsw
@@ -96,8 +97,7 @@ class TestDatabaseOpenFailures:
             holder.close()
         assert code == 1 and one_line(err).startswith("error: database: ") and "locked" in err.lower()
 
-    @pytest.mark.skipif(hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0,
-                        reason="root writes into read-only directories")
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
     def test_a_read_only_directory_is_a_database_error(self, capsys, tmp_path):
         """A new database in a directory without write permission: exit 1, one line."""
         ro = tmp_path / "ro"
@@ -178,23 +178,17 @@ class TestExitFor:
         """ExceptionGroup(ExceptionGroup(StoreError), Cancelled) → the StoreError's line, exit 1."""
         group = BaseExceptionGroup("outer", [ExceptionGroup("inner", [StoreError("opening x: locked")]),
                                              trio.Cancelled._create()])
-        import sys
-
         assert exit_for(group, stderr=sys.stderr) == 1
         assert capsys.readouterr().err == "error: database: opening x: locked\n"
 
     def test_a_configuration_error_wins_over_a_runtime_fault(self, capsys):
         """Configuration (exit 2) explains a failure better than a consequent runtime error."""
-        import sys
-
         group = ExceptionGroup("g", [RuntimeError("later"), ExceptionGroup("i", [ConfigError("ai_backend: bad")])])
         assert exit_for(group, stderr=sys.stderr) == 2
         assert capsys.readouterr().err == "error: ai_backend: bad (and 1 other error; --debug shows them)\n"
 
     def test_an_unexpected_error_is_an_internal_error_and_debug_shows_the_traceback(self, capsys):
         """A bug: 'internal error: Type: message', exit 1; with debug the traceback comes first."""
-        import sys
-
         try:
             raise ExceptionGroup("g", [ZeroDivisionError("division by zero")])
         except ExceptionGroup as exc:
@@ -207,16 +201,12 @@ class TestExitFor:
 
     def test_an_interrupt_anywhere_in_the_group_is_exit_130(self, capsys):
         """A KeyboardInterrupt beside other errors: 'interrupted', exit 130."""
-        import sys
-
         group = BaseExceptionGroup("g", [ValueError("x"), KeyboardInterrupt()])
         assert exit_for(group, stderr=sys.stderr) == 130
         assert capsys.readouterr().err == "interrupted\n"
 
     def test_the_scrubber_sees_every_line(self, capsys):
         """Whatever the error says passes through the scrubber before it is printed."""
-        import sys
-
         exit_for(StoreError("key sk-ant-LEAK in a message"), stderr=sys.stderr,
                  scrub=lambda text: text.replace("sk-ant-LEAK", "***"))
         assert capsys.readouterr().err == "error: database: key *** in a message\n"
