@@ -6,7 +6,7 @@ that explains the failure best:
 
 ::
 
-    Interrupted / KeyboardInterrupt        "interrupted"                      exit 130
+    KeyboardInterrupt                      "interrupted"                      exit 130
     BrokenPipeError (stdout closed)        "error: the output was closed..."  exit 1
     ConfigError, UsageError                "error: <message>"                 exit 2
     StoreError (DiskFull included)         "error: database: <message>"       exit 1
@@ -26,14 +26,9 @@ from typing import TextIO
 
 from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "Interrupted",
-           "exit_for", "leaves"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived before the scan could handle it itself (exit 130)."""
 
 
 def leaves(exc: BaseException) -> Iterator[BaseException]:

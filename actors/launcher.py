@@ -7,9 +7,11 @@ and one line on stderr. Until the scan starts nothing is open, so there is nothi
 up; once it starts, the scan's own signal receiver (``actors.scan_app``) takes over, marks the
 run INTERRUPTED and returns 130 the orderly way, and gives this handler back when it ends.
 
-``bin/scan`` runs ``python -S -m actors.launcher``: site's start-up (the virtualenv's path
-files) runs after the handler is installed, which leaves only the interpreter's own
-initialisation (a few milliseconds) uncovered; the launcher's shell part traps both signals.
+``bin/scan`` covers the whole start-up: its shell part traps both signals while it sets up
+the virtualenv, then starts ``python -S -m actors.launcher`` with SIGINT and SIGTERM blocked
+(GNU ``env --block-signal``), so a signal during the interpreter's initialisation stays pending
+until the handler is installed here and unblocks it; ``-S`` defers site's start-up work until
+after that. What is left uncovered is bash's own first milliseconds before its ``trap`` line.
 """
 
 import os
@@ -25,9 +27,14 @@ def _exit_interrupted(signum: int, _frame: object) -> None:
 
 
 def install_early_signal_handlers() -> None:
-    """SIGINT and SIGTERM end the process with exit 130 until the scan installs its own handling."""
+    """SIGINT and SIGTERM end the process with exit 130 until the scan installs its own handling.
+
+    ``bin/scan`` starts Python with both signals blocked; a signal that arrived meanwhile is
+    pending and is delivered to this handler as soon as they are unblocked here.
+    """
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_interrupted)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 if __name__ == "__main__":
