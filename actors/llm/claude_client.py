@@ -200,7 +200,7 @@ class ClaudeChat:
         except Exception as exc:
             failure = self._map(exc)
             if failure is None:
-                raise
+                self._raise_scrubbed(exc)
             raise failure from None  # the SDK's exception text may echo request data: not chained
 
     def _handle(self, event: str | None, data: str, reply: "_Reply", usage: Usage) -> bool:
@@ -245,6 +245,14 @@ class ClaudeChat:
                                     retryable=False)
             return True
         return False
+
+    def _raise_scrubbed(self, exc: Exception) -> None:
+        """Re-raise an exception we do not map (a bug), unless its text holds the key: then a scrubbed copy."""
+        text = str(exc)
+        scrubbed = self._scrub(text)
+        if scrubbed == text:
+            raise exc
+        raise RuntimeError(f"{type(exc).__name__} in the Claude client: {scrubbed}") from None
 
     def _map(self, exc: Exception) -> AttemptFailed | None:
         if isinstance(exc, anthropic.APIStatusError):
@@ -297,7 +305,7 @@ class ClaudeChat:
             except Exception as exc:
                 failure = self._map(exc)
                 if failure is None:
-                    raise
+                    self._raise_scrubbed(exc)
                 status = {
                     FailureKind.UNAUTHORIZED: HealthStatus.UNAUTHORIZED,
                     FailureKind.MODEL_MISSING: HealthStatus.MODEL_MISSING,

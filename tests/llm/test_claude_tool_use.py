@@ -128,3 +128,18 @@ def test_a_key_that_is_not_one_token_is_refused_without_showing_it(key):
     with pytest.raises(ValueError) as info:
         ClaudeChat(model="claude-test", api_key=Secret(key))
     assert "abc" not in str(info.value) and "api_key" in str(info.value)
+
+
+
+def test_an_unmapped_error_that_holds_the_key_is_reraised_scrubbed():
+    """An exception the client does not map (a bug) never carries the key out; one without it is re-raised as is."""
+    chat = ClaudeChat(model="claude-test", api_key=Secret(FAKE_KEY))
+    leaky = LookupError(f"unexpected header Bearer {FAKE_KEY}")
+    with pytest.raises(RuntimeError) as info:
+        chat._raise_scrubbed(leaky)
+    assert str(info.value) == "LookupError in the Claude client: unexpected header Bearer ***"
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    clean = LookupError("no key here")
+    with pytest.raises(LookupError) as same:
+        chat._raise_scrubbed(clean)
+    assert same.value is clean
