@@ -47,7 +47,7 @@ import trio
 from actors.cli_boundary import leaves
 from actors.errors import ConfigError
 from actors.fakes import anthropic_replies as replies
-from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
+from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, answer_watching, serve_keep_alive
 from actors.llm.fake_ollama_profile import ScriptEntry, parse_script, request_rng
 from actors.secrets import Secret, SecretFormatError
 
@@ -136,27 +136,11 @@ class FakeAnthropicServer:
             task_status.started(listeners[0].socket.getsockname()[1])
 
     async def _connection(self, stream: trio.SocketStream) -> None:
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while True:
-                request = await next_event(stream, conn)
-                if not isinstance(request, h11.Request):
-                    return
-                body = await read_body(stream, conn)
-                if not await self._exchange(stream, conn, request, body):
-                    return
-                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                    return
-                conn.start_next_cycle()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, ClientGone) as exc:
-            logger.debug("connection ended: %r", exc)
-        except Exception:
-            logger.exception("fake-anthropic: connection failed")
-        finally:
-            await stream.aclose()
+        await serve_keep_alive(stream, self._exchange, name="fake-anthropic")
 
     async def _exchange(self, stream: trio.SocketStream, conn: h11.Connection, request: h11.Request,
                         body: bytes) -> bool:
+        """Answer one request; False: close the connection."""
         method = request.method.decode("ascii", "replace")
         path = request.target.decode("ascii", "replace").split("?")[0]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
@@ -166,30 +150,12 @@ class FakeAnthropicServer:
             self._next_id += 1
             self._log.append(record)
         exchange = Exchange(stream, conn, record)
-        client_left = False
-        async with trio.open_nursery() as nursery:
-
-            async def watch() -> None:
-                nonlocal client_left
-                try:
-                    while data := await stream.receive_some(65536):
-                        conn.receive_data(data)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
-                client_left = True
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch)
-            try:
-                if control:
-                    await self._control(exchange, method, path, body)
-                else:
-                    await self._route(exchange, method, path, headers, body)
-            except ClientGone:
-                client_left = True
-            nursery.cancel_scope.cancel()
+        if control:
+            client_left = await answer_watching(stream, conn, lambda: self._control(exchange, method, path, body))
+        else:
+            client_left = await answer_watching(stream, conn, lambda: self._route(exchange, method, path, headers, body))
         if client_left and not exchange.finished:
-            if record.outcome not in ("hang",):
+            if record.outcome != "hang":
                 record.outcome = "cancelled_by_client"
             record.end = time.monotonic()
         if not control:
