@@ -210,3 +210,17 @@ class TestExitFor:
         exit_for(StoreError("key sk-ant-LEAK in a message"), stderr=sys.stderr,
                  scrub=lambda text: text.replace("sk-ant-LEAK", "***"))
         assert capsys.readouterr().err == "error: database: key *** in a message\n"
+
+
+class TestStoredRunCommands:
+    def test_runs_with_a_bad_limit_is_a_usage_error(self, capsys, tmp_path):
+        """`runs --limit 0`: exit 2, one line naming the argument."""
+        code, _, err = run(capsys, "runs", "--limit", "0", "--db", str(tmp_path / "x.db"))
+        assert code == 2 and "argument --limit: expected a whole number >= 1, got '0'" in one_line(err)
+
+    def test_show_on_a_garbage_file_is_a_database_error(self, capsys, tmp_path):
+        """`show RUN` on a file that is not a database: exit 1, one line."""
+        db = tmp_path / "garbage.db"
+        db.write_bytes(b"\x07" * 8192)
+        code, _, err = run(capsys, "show", "abc", "--db", str(db))
+        assert code == 1 and one_line(err).startswith("error: ")
