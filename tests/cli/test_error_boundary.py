@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -97,13 +98,26 @@ class TestDatabaseOpenFailures:
             holder.close()
         assert code == 1 and one_line(err).startswith("error: database: ") and "locked" in err.lower()
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-    def test_a_read_only_directory_is_a_database_error(self, capsys, tmp_path):
-        """A new database in a directory without write permission: exit 1, one line."""
-        ro = tmp_path / "ro"
-        ro.mkdir(mode=0o555)
-        code, _, err = run(capsys, *QUICK, "--db", str(ro / "x.db"))
+    def test_a_read_only_directory_is_a_database_error(self, capsys, read_only_dir):
+        """A new database in a directory that cannot be written: exit 1, one 'error: database:' line."""
+        code, _, err = run(capsys, *QUICK, "--db", str(read_only_dir / "x.db"))
         assert code == 1 and one_line(err).startswith("error: database: ")
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A directory we cannot write to: mode 0555, or (root ignores modes) a read-only tmpfs."""
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    if os.geteuid() != 0:
+        yield ro
+        return
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True).returncode:
+        pytest.skip("root writes into 0555 directories and cannot mount a read-only tmpfs here")
+    try:
+        yield ro
+    finally:
+        subprocess.run(["umount", str(ro)], check=False)
 
 
 class TestClaudeKeyErrors:
