@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -100,3 +101,13 @@ def test_a_full_disk_at_open_is_one_database_line_and_exit_1(tmp_path, full_file
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert "disk is full" in lines[-1] and lines[-1].startswith("error: database: ")
     assert "Traceback" not in result.stderr
+
+
+def test_the_current_directory_never_shadows_the_package(tmp_path):
+    """Run from a directory holding another `actors` package (another checkout): bin/scan uses its own."""
+    (tmp_path / "actors").mkdir()
+    (tmp_path / "actors" / "__init__.py").write_text("raise ImportError('the wrong checkout')\n")
+    result = subprocess.run([str(ROOT / "bin" / "scan"), "--print-config"], cwd=tmp_path, env=env_for(tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ai_backend"] == "ollama"
