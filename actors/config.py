@@ -18,7 +18,7 @@ import attrs
 from attrs import field, frozen
 
 from actors.errors import ConfigError
-from actors.secrets import Secret
+from actors.secrets import Secret, SecretFormatError
 
 __all__ = ["Settings", "load_settings", "default_config_path", "settings_snapshot", "ENV_PREFIX"]
 
@@ -72,6 +72,8 @@ class Settings:
     ollama_num_predict: int = field(default=1280, metadata={"min": 16, "max": 32768})
     ai_temperature: float = field(default=0.0, metadata={"min": 0, "max": 2})
     anthropic_model: str = "claude-sonnet-4-5"
+    #: The Messages API's base URL: a gateway or proxy, or a local fake (``bin/fake-anthropic``).
+    anthropic_base_url: str = "https://api.anthropic.com"
     anthropic_api_key: Secret | None = field(default=None, metadata={"secret": True})
     anthropic_api_key_file: Path | None = None
     ai_connect_timeout: float = field(default=5.0, metadata={"min_exclusive": 0})
@@ -113,6 +115,8 @@ class Settings:
                 raise ConfigError(
                     f"anthropic_api_key_file: cannot read {self.anthropic_api_key_file}: {exc.strerror}"
                 ) from None
+            except SecretFormatError as exc:
+                raise ConfigError(f"anthropic_api_key_file: {exc}") from None
         return None
 
 
@@ -140,26 +144,33 @@ def load_settings(
         ConfigError: naming the field, the source it came from, and what is allowed.
     """
     env = os.environ if env is None else env
-    raw: dict[str, tuple[Any, str]] = {}
+    # Every layer's values are checked, also those a later layer overrides: a bad line in the
+    # config file is an error even on a run where a flag happens to hide it.
+    layers: list[tuple[str, Any, str]] = []
 
     path = Path(config_file) if config_file is not None else default_config_path(env)
     if path is not None:
         for name, value in _read_toml(path).items():
-            raw[name] = (value, f"config file {path}")
+            layers.append((name, value, f"config file {path}"))
+    from_env = {key[len(ENV_PREFIX):].lower() for key in env if key.startswith(ENV_PREFIX)}
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
             if name not in FIELDS:
                 raise ConfigError(f"unknown setting {name!r} (from env {key}); {_known()}")
-            raw[name] = (value, f"env {key}")
-    if "ANTHROPIC_API_KEY" in env and "anthropic_api_key" not in raw:
-        raw["anthropic_api_key"] = (env["ANTHROPIC_API_KEY"], "env ANTHROPIC_API_KEY")
+            layers.append((name, value, f"env {key}"))
+    if "ANTHROPIC_API_KEY" in env and "anthropic_api_key" not in from_env:
+        layers.append(("anthropic_api_key", env["ANTHROPIC_API_KEY"], "env ANTHROPIC_API_KEY"))
     for name, value in (flags or {}).items():
         if name not in FIELDS:
             raise ConfigError(f"unknown setting {name!r} (from the command line)")
-        raw[name] = (value, f"flag --{name.replace('_', '-')}")
+        layers.append((name, value, f"flag --{name.replace('_', '-')}"))
 
-    values = {name: _convert(name, value, source) for name, (value, source) in raw.items()}
+    raw: dict[str, tuple[Any, str]] = {}
+    values: dict[str, Any] = {}
+    for name, value, source in layers:
+        values[name] = _convert(name, value, source)
+        raw[name] = (value, source)
     try:
         settings = Settings(**values)
     except (TypeError, ValueError) as exc:  # pragma: no cover - _convert checks every field
@@ -179,6 +190,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     # Accept a flat file or an [option-alpha] / [option_alpha] table.
@@ -235,7 +248,10 @@ def _convert(name: str, value: Any, source: str) -> Any:
         if isinstance(value, Secret):
             result = value
         elif isinstance(value, str):
-            result = Secret(value.strip()) if value.strip() else None
+            try:
+                result = Secret.from_text(value, source=source) if value.strip() else None
+            except SecretFormatError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
         else:
             raise bad("a string")
     else:  # pragma: no cover - a new field type needs a branch here
@@ -300,10 +316,10 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"ai_stall_timeout ({s.ai_stall_timeout}) must not exceed ai_request_timeout "
             f"({s.ai_request_timeout})" + where("ai_stall_timeout", "ai_request_timeout")
         )
-    if not s.ollama_host.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"ollama_host: expected an http:// or https:// URL, got {s.ollama_host!r}" + where("ollama_host")
-        )
+    for name in ("ollama_host", "anthropic_base_url"):
+        url = getattr(s, name)
+        if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
+            raise ConfigError(f"{name}: expected an http:// or https:// URL, got {url!r}" + where(name))
 
 
 def settings_snapshot(settings: Settings) -> dict[str, Any]:

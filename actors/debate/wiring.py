@@ -55,12 +55,12 @@ def client_settings(settings: Settings, observer: Observer | None) -> dict:
     common = {
         "timeouts": timeouts,
         "retry": RetryPolicy(delays=settings.ai_retry_delays),
-        "temperature": settings.ai_temperature,
         "observer": observer,
     }
     if settings.ai_backend == "ollama":
         return {
             **common,
+            "temperature": settings.ai_temperature,
             "model": settings.ollama_model,
             "host": settings.ollama_host,
             "num_ctx": settings.ollama_num_ctx,
@@ -73,7 +73,14 @@ def client_settings(settings: Settings, observer: Observer | None) -> dict:
         raise ConfigError(
             "ai_backend = claude needs an API key: set ANTHROPIC_API_KEY or anthropic_api_key_file"
         )
-    return {**common, "model": settings.anthropic_model, "api_key": key}
+    # No temperature: anthropic 2.x's messages.create takes no sampling parameters (README).
+    return {
+        **common,
+        "model": settings.anthropic_model,
+        "api_key": key,
+        "base_url": settings.anthropic_base_url,
+        "max_tokens": settings.ollama_num_predict,
+    }
 
 
 def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Observer:

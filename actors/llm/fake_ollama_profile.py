@@ -62,17 +62,20 @@ class ScriptEntry:
         return self.outcome if self.count == 1 else f"{self.outcome}*{self.count}"
 
 
-def parse_script(text: str) -> tuple[ScriptEntry, ...]:
-    """``"ok*3,http_500,ok*"`` → entries; raises ``ConfigError`` naming the bad entry."""
+def parse_script(text: str, *, outcomes: tuple[str, ...] = OUTCOMES, tool: str = "fake-ollama") -> tuple[ScriptEntry, ...]:
+    """``"ok*3,http_500,ok*"`` → entries; raises ``ConfigError`` naming the bad entry.
+
+    ``outcomes`` are the names allowed (another fake server passes its own), ``tool`` names it in errors.
+    """
     entries: list[ScriptEntry] = []
     parts = [p.strip() for p in text.split(",")] if text.strip() else []
     for i, part in enumerate(parts, start=1):
         name, star, count_text = part.partition("*")
         name = name.strip()
-        if name not in OUTCOMES:
+        if name not in outcomes:
             raise ConfigError(
-                f"fake-ollama script entry {i} {part!r}: unknown outcome {name!r}; "
-                f"allowed: {', '.join(OUTCOMES)}"
+                f"{tool} script entry {i} {part!r}: unknown outcome {name!r}; "
+                f"allowed: {', '.join(outcomes)}"
             )
         count: int | None = 1
         if star:
@@ -83,12 +86,12 @@ def parse_script(text: str) -> tuple[ScriptEntry, ...]:
                 count = int(count_text)
             else:
                 raise ConfigError(
-                    f"fake-ollama script entry {i} {part!r}: the count after '*' must be a "
+                    f"{tool} script entry {i} {part!r}: the count after '*' must be a "
                     f"positive integer or nothing (forever), got {count_text!r}"
                 )
         if count is None and i != len(parts):
             raise ConfigError(
-                f"fake-ollama script entry {i} {part!r} repeats forever, so it must be the last entry"
+                f"{tool} script entry {i} {part!r} repeats forever, so it must be the last entry"
             )
         entries.append(ScriptEntry(name, count))
     return tuple(entries)
