@@ -29,7 +29,9 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
 @pytest.mark.parametrize("delay", [0.03, 0.1, 0.3, 0.6, 1.0])
 def test_a_signal_in_the_first_second_exits_130_without_a_trace(tmp_path, signum, delay):
     """SIGTERM/SIGINT while bin/scan starts (imports, before or as the scan opens): exit 130, one clean line."""
-    proc = subprocess.Popen([str(ROOT / "bin" / "scan"), "--demo", "--no-debate", "--db", str(tmp_path / "s.db")],
+    # A scan that cannot finish within the second (a finished process has nothing left to interrupt).
+    proc = subprocess.Popen([str(ROOT / "bin" / "scan"), "--source", "sim", "--universe-size", "20000", "--no-debate",
+                             "--db", str(tmp_path / "s.db")],
                             cwd=tmp_path, env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     time.sleep(delay)

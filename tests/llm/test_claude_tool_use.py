@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import base64
 import logging
 import urllib.parse
@@ -10,6 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from actors.llm.structured import truncated_retry_instruction
 from actors.llm import ChatMessage, FailureKind, RetryPolicy
 from actors.llm.claude_client import ClaudeChat
 from actors.secrets import Secret
@@ -87,14 +90,15 @@ async def test_tool_input_that_breaks_the_schema_is_retried_with_the_stricter_in
 
 
 async def test_max_tokens_stop_reason_is_truncated_and_max_tokens_is_sent(autojump_clock):
-    """stop_reason max_tokens ends the call as truncated; the cap is sent as max_tokens."""
-    script = Script(tool_reply(RISK_JSON[:30], stop_reason="max_tokens"))
+    """stop_reason max_tokens is truncated: retried once, at once, asking for brevity; the cap is sent as max_tokens."""
+    script = Script(tool_reply(RISK_JSON[:30], stop_reason="max_tokens"), tool_reply(RISK_JSON[:30], stop_reason="max_tokens"))
     chat = make(script, max_tokens=64)
     outcome = await chat.complete(MESSAGES, RiskAssessment)
     await chat.aclose()
-    assert outcome.failure is FailureKind.TRUNCATED and outcome.attempts == 1
+    assert outcome.failure is FailureKind.TRUNCATED and outcome.attempts == 2
     assert "max_tokens=64" in outcome.detail
-    assert script.seen[0].body["max_tokens"] == 64
+    assert [s.body["max_tokens"] for s in script.seen] == [64, 64]
+    assert truncated_retry_instruction() in json.dumps(script.seen[1].body["messages"][-1])
 
 
 def key_forms(key: str) -> list[str]:
