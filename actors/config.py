@@ -316,6 +316,17 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"ai_stall_timeout ({s.ai_stall_timeout}) must not exceed ai_request_timeout "
             f"({s.ai_request_timeout})" + where("ai_stall_timeout", "ai_request_timeout")
         )
+    if s.ai_connect_timeout > s.ai_first_chunk_timeout:
+        raise ConfigError(
+            f"ai_connect_timeout ({s.ai_connect_timeout}) must not exceed ai_first_chunk_timeout "
+            f"({s.ai_first_chunk_timeout}): the first chunk's wait includes the connect"
+            + where("ai_connect_timeout", "ai_first_chunk_timeout")
+        )
+    if s.ai_first_chunk_timeout > s.ai_request_timeout:
+        raise ConfigError(
+            f"ai_first_chunk_timeout ({s.ai_first_chunk_timeout}) must not exceed ai_request_timeout "
+            f"({s.ai_request_timeout})" + where("ai_first_chunk_timeout", "ai_request_timeout")
+        )
     for name in ("ollama_host", "anthropic_base_url"):
         url = getattr(s, name)
         if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):

@@ -58,6 +58,8 @@ def test_env_lists_are_comma_separated():
         ({"OPTION_ALPHA_NOPE": "1"}, {}, r"unknown setting 'nope' \(from env OPTION_ALPHA_NOPE\)"),
         ({"OPTION_ALPHA_DTE_TARGET": "90"}, {}, r"dte_min <= dte_target <= dte_max must hold.*dte_target from env OPTION_ALPHA_DTE_TARGET"),
         ({"OPTION_ALPHA_OLLAMA_HOST": "localhost:11434"}, {}, r"ollama_host: expected an http:// or https:// URL"),
+        ({}, {"ai_first_chunk_timeout": "4.5"}, r"ai_connect_timeout \(5.0\) must not exceed ai_first_chunk_timeout \(4.5\).*from flag --ai-first-chunk-timeout"),
+        ({}, {"ai_first_chunk_timeout": "200"}, r"ai_first_chunk_timeout \(200.0\) must not exceed ai_request_timeout \(120.0\)"),
     ],
 )
 def test_bad_values_name_field_source_and_allowed(env, flags, message):
