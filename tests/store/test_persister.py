@@ -13,7 +13,7 @@ import trio.testing
 
 from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
-from actors.store import reader, schema, writes
+from actors.store import reader, recovery, schema, writes
 from actors.store.persister import PersisterStatistics, run_persister
 from messages.articles import ArticleStatus
 from messages.scan import CheckpointCommitted, RunStatus
@@ -27,7 +27,7 @@ async def test_checkpoint_is_durable_when_acknowledged(tmp_path):
     """At the moment of the ack, a fresh read-only connection sees every row."""
     db = tmp_path / "p.db"
     async with serving(real(db)) as (inbox, opened, _):
-        assert opened.migrated_from == 0 and opened.schema_version == 1
+        assert opened.migrated_from == 0 and opened.schema_version == schema.SCHEMA_VERSION
         assert await call(inbox, begin()) == Committed("BeginRun", "run-1", 1)
         assert await call(inbox, SaveCheckpoint(checkpoint())) == CheckpointCommitted("run-1", 3)
         detail = reader.load_run(db, "run-1")  # while the writer is still open
@@ -86,10 +86,11 @@ def test_killed_process_loses_nothing_acknowledged(tmp_path):
     assert "CheckpointCommitted(run_id='run-1', rows=3)" in proc.stdout
     assert reader.load_run(db, "run-1").results == checkpoint().results
     conn, _ = schema.open_writer(db)
-    try:
-        assert writes.recover(conn) == (("still-running",), 0)  # the PARTIAL run-1 is left alone
+    try:  # the owner is dead: both open runs are finished, the checkpoint stays
+        assert recovery.recover(conn, owner_alive=lambda o: False) == (("run-1", "still-running"), 0)
     finally:
         conn.close()
+    assert reader.load_run(db, "run-1").results == checkpoint().results
 
 
 async def test_startup_recovery_is_reported(tmp_path):
@@ -101,11 +102,12 @@ async def test_startup_recovery_is_reported(tmp_path):
         assert (await call(inbox, ClaimNextArticle())).title == "b"
     async with serving(real(db)) as (inbox, opened, _):
         assert opened.interrupted_runs == ("crashed",) and opened.requeued_articles == 1
-        assert opened.migrated_from == 1
+        assert opened.migrated_from == schema.SCHEMA_VERSION
         again = await call(inbox, ClaimNextArticle())
         assert (again.title, again.status) == ("b", ArticleStatus.SCORING)
     run = reader.load_run(db, "crashed").run
-    assert (run.status, run.status_reason) == (RunStatus.INTERRUPTED, "process stopped while running")
+    assert run.status is RunStatus.INTERRUPTED
+    assert run.status_reason == "process ended during the data_fetch phase; found by start-up recovery"
     assert run.finished_at is not None
 
 
