@@ -81,7 +81,7 @@ def recover(
     conn.execute("BEGIN IMMEDIATE")
     try:
         rows = conn.execute(
-            "SELECT id, owner FROM scan_runs WHERE finished_at IS NULL AND status IN (?, ?) ORDER BY started_at",
+            "SELECT id, owner FROM scan_runs WHERE finished_at IS NULL AND status IN (?, ?) ORDER BY started_at, id",
             (RunStatus.RUNNING.value, RunStatus.PARTIAL.value),
         ).fetchall()
         alive: dict[str | None, bool] = {}
