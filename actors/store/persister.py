@@ -47,6 +47,7 @@ import apsw
 import attrs
 import trio
 
+from actors.config import Settings
 from actors.errors import StoreBusy, StoreError
 from actors.runtime.envelope import Failure, Request, answer
 from actors.store import schema, writes
@@ -54,7 +55,7 @@ from actors.store.owners import OwnerLease, owner_is_alive, remove_dead_leases
 from actors.store.recovery import recover
 from messages.storage import StoreOpened
 
-__all__ = ["Persister", "PersisterStatistics", "run_persister"]
+__all__ = ["Persister", "PersisterStatistics", "run_persister", "store_options"]
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,17 @@ class Persister:
                     raise StoreBusy(f"{exc} (cancelled while waiting to retry)") from exc
                 waited += delay
         raise AssertionError("unreachable")
+
+
+def store_options(settings: Settings, db_path: str | Path) -> dict[str, Any]:
+    """The persister's keyword arguments from the ``store_*`` settings."""
+    cap_mb = settings.store_max_size_mb
+    return {
+        "db_path": db_path,
+        "busy_timeout": settings.store_busy_timeout,
+        "busy_retry_delays": settings.store_busy_retry_delays,
+        "max_size_bytes": int(cap_mb * 1024 * 1024) if cap_mb else None,
+    }
 
 
 async def run_persister(
