@@ -71,8 +71,8 @@ def scan_report(outcome: ScanOutcome, detail: Any | None, *, db: str) -> dict[st
     by_ticker = {r["ticker"]: r for r in report["results"]}
     for finished in outcome.debate.unsaved_debates:
         row = by_ticker.get(finished.ticker)
-        if row is not None:
-            theses = (row["debate"] or {}).get("theses", [])
+        if row is not None:  # its saved theses were left out of the row for want of a debate row
+            theses = [thesis_to_dict(t.outcome) for t in detail.theses if t.outcome.ticker == finished.ticker]
             row["debate"] = debate_to_dict(finished, theses, saved=False)
     _add_unsaved_theses(report, outcome)
     report["unsaved"] = list(outcome.unsaved)
