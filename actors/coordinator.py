@@ -103,6 +103,8 @@ class ScanOutcome:
     unsaved: tuple[str, ...] = ()
     #: False when the checkpoint failed: ``results`` exist only in this outcome.
     results_saved: bool = True
+    #: False when the final ``FinishRun`` failed: the stored run is still open (recovery finishes it).
+    status_saved: bool = True
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -301,6 +303,7 @@ async def _run_phases(
         unsaved.append(summary.unsaved_description())
     status, reason = run_status(summary, unsaved=unsaved)
     seconds = trio.current_time() - started
+    status_saved = True
     try:
         await store.send(
             _finish_run(run_id, status, reason, seconds, requested=summary.requested, completed=summary.completed)
@@ -308,10 +311,11 @@ async def _run_phases(
     except StoreError as exc:  # the run stays open; start-up recovery finishes it once we are gone
         logger.error("run %s: could not save its final status %s: %s", run_id, status.value, exc)
         unsaved.append(f"final status {status.value} not saved: {exc}")
+        status_saved = False
     publish(RunFinished(run_id, status.value, seconds, reason))
     return ScanOutcome(
         run_id, status, reason, tuple(results), tuple(phases.records), tuple(errors), summary, seconds, len(tickers),
-        unsaved=tuple(unsaved),
+        unsaved=tuple(unsaved), status_saved=status_saved,
     )
 
 
@@ -361,11 +365,13 @@ async def _finish_failed(request, run_id, store, publish, phases, errors, reason
     unsaved = [*phases.unsaved]
     if results:
         unsaved.insert(0, f"{len(results)} ranked tickers not saved ({reason})")
+    status_saved = True
     try:
         await store.send(_finish_run(run_id, RunStatus.FAILED, reason, seconds, errors=errors))
     except StoreError as exc:  # the run stays open; start-up recovery finishes it once we are gone
         logger.error("could not record the failure of run %s: %s", run_id, exc)
         unsaved.append(f"final status FAILED not saved: {exc}")
+        status_saved = False
     publish(RunFinished(run_id, RunStatus.FAILED.value, seconds, reason))
     return ScanOutcome(
         run_id,
@@ -379,6 +385,7 @@ async def _finish_failed(request, run_id, store, publish, phases, errors, reason
         len(request.universe),
         unsaved=tuple(unsaved),
         results_saved=not results,
+        status_saved=status_saved,
     )
 
 

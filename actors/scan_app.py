@@ -56,7 +56,7 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
-    if outcome.status is RunStatus.FAILED or not outcome.results_saved:
+    if outcome.status is RunStatus.FAILED or not (outcome.results_saved and outcome.status_saved):
         return EXIT_FAILED
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
         return EXIT_PARTIAL

@@ -6,6 +6,7 @@ from actors.breaker.actor import open_breaker
 from actors.config import Settings
 from actors.debate.pool import DebatePool
 from actors.errors import DiskFull, StoreBusy
+from actors.coordinator import DebateSummary, run_status
 from actors.report import advice, outcome_to_dict, scan_report
 from messages.debate import DebateStatus
 from messages.progress import PhaseStarted
@@ -65,7 +66,7 @@ async def test_disk_full_at_the_checkpoint_shows_the_results_marked_unsaved(auto
         outcome, _ = await _scan(ms, publish=fail_checkpoint, disabled="x")
         run = ms[0].runs["run-c"]
     assert outcome.status is RunStatus.FAILED and run.status is RunStatus.FAILED
-    assert outcome.results_saved is False and len(outcome.results) == 40
+    assert outcome.results_saved is False and len(outcome.results) == 40 and outcome.status_saved is True
     assert outcome.unsaved[0].startswith("40 ranked tickers not saved (could not save the checkpoint: ")
     report = scan_report(outcome, None, db="mem")
     assert len(report["results"]) == 40 and {r["saved"] for r in report["results"]} == {False}
@@ -90,7 +91,7 @@ async def test_an_unsaved_final_status_is_reported_not_claimed(autojump_clock):
         ms[0].fail_matching(lambda c: isinstance(c, FinishRun))
         outcome, _ = await _scan(ms, disabled="ai_backend = none")
         run = ms[0].runs["run-c"]
-    assert outcome.status is RunStatus.COMPLETED
+    assert outcome.status is RunStatus.COMPLETED and outcome.status_saved is False
     assert outcome.unsaved and outcome.unsaved[-1].startswith("final status COMPLETED not saved: ")
     assert run.status is RunStatus.PARTIAL and run.finished_at is None
 
@@ -110,3 +111,18 @@ async def test_interrupted_mid_debate_records_the_phase_and_the_debates_in_fligh
         [(DebateStatus.CUT_OFF.value, "interrupted")] * 3 + [(DebateStatus.SKIPPED.value, "interrupted")] * 2)
     assert (run.debates_requested, run.debates_completed) == (5, 0)
     assert len(memory.checkpoints["run-c"].results) == 40
+
+
+class TestRunStatusWithUnsavedRows:
+    """run_status(unsaved=...): a run with rows the store refused is never COMPLETED."""
+
+    def test_all_debates_done_but_rows_unsaved_is_partial_naming_them(self):
+        """Every debate finished, one row unsaved: PARTIAL, the reason is the unsaved description."""
+        assert run_status(DebateSummary(5, 5, None), unsaved=["1 thesis (AAPL) not saved: locked"]) == (
+            RunStatus.PARTIAL, "1 thesis (AAPL) not saved: locked")
+
+    def test_skipped_by_configuration_with_an_unsaved_phase_row_keeps_both_reasons(self):
+        """Debates off by configuration and a phase row unsaved: PARTIAL, both reasons joined."""
+        summary = DebateSummary(0, 0, "skipped by configuration (--no-debate)", status="skipped")
+        assert run_status(summary, unsaved=["scoring phase row not saved: full"]) == (
+            RunStatus.PARTIAL, "skipped by configuration (--no-debate); scoring phase row not saved: full")
