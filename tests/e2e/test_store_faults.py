@@ -176,3 +176,29 @@ def test_disk_full_during_the_debate_ends_partial_with_the_reason(tmp_path):
     stored = _rows(db, "SELECT count(*) FROM ai_theses")[0][0]
     assert unsaved and stored + len(unsaved) == len(_theses(report))  # every agent call: saved or shown unsaved
     assert any("database or disk is full" in u for u in report["unsaved"])
+
+
+def test_sigterm_mid_debate_gives_every_stopped_debate_a_row(tmp_path, fake_ollama):
+    """SIGTERM while 3 debates wait on the LLM: exit 130; 3 cut_off and 7 skipped rows, reason interrupted;
+    the run INTERRUPTED during ai_debate with 10 requested, 0 completed."""
+    fake_ollama.configure(latency_first=30.0)
+    db = tmp_path / "term.db"
+    proc = _start(tmp_path, "--source", "sim", "--universe-size", "20", "--db", str(db),
+                  "--set", f"ollama_host={fake_ollama.url}")
+    try:
+        _wait_for(db, "SELECT count(*) FROM run_phases WHERE phase = 'persist'")
+        deadline = time.monotonic() + 30
+        while sum(r.path == "/api/chat" for r in fake_ollama.requests()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.terminate()
+        code, _, err = _finish(proc, timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert code == 130, err
+    debates = _rows(db, "SELECT status, reason, count(*) FROM debates GROUP BY status, reason ORDER BY status")
+    assert debates == [("cut_off", "interrupted", 3), ("skipped", "interrupted", 7)]
+    assert _rows(db, "SELECT role, failure, count(*) FROM ai_theses GROUP BY role, failure") == [("bull", "cancelled", 3)]
+    run = _rows(db, "SELECT status, status_reason, debates_requested, debates_completed, finished_at IS NOT NULL"
+                    " FROM scan_runs")
+    assert run == [("INTERRUPTED", "interrupted by the user or the service manager during ai_debate", 10, 0, 1)]
