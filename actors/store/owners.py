@@ -25,6 +25,7 @@ import fcntl
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 __all__ = ["LEASE_SUFFIX", "OwnerLease", "owner_is_alive", "owners_directory", "remove_dead_leases"]
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 LEASE_SUFFIX = ".lock"
 _PENDING_PREFIX = "pending-"
+#: A pending file is locked within microseconds of its creation; one this old with no lock is debris.
+_PENDING_GRACE_SECONDS = 600.0
 
 
 def owners_directory(db_path: str | Path) -> Path:
@@ -109,6 +112,13 @@ def owner_is_alive(directory: Path, owner: str | None, *, remove_if_dead: bool =
         os.close(fd)
 
 
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except FileNotFoundError:
+        return False
+
+
 def remove_dead_leases(directory: Path, *, keep: str | None = None) -> int:
     """Delete every ``*.lock`` file in ``directory`` whose owner is gone; returns how many."""
     removed = 0
@@ -117,7 +127,11 @@ def remove_dead_leases(directory: Path, *, keep: str | None = None) -> int:
     except FileNotFoundError:
         return 0
     for name in names:
-        if name == keep or name.startswith(_PENDING_PREFIX):
+        if name == keep:
+            continue
+        if name.startswith(_PENDING_PREFIX):  # a process that died between creating and naming its lease
+            if _older_than(directory / name, _PENDING_GRACE_SECONDS) and not owner_is_alive(directory, name):
+                removed += 1
             continue
         if (directory / name).exists() and not owner_is_alive(directory, name):
             removed += 1

@@ -54,6 +54,18 @@ def test_lease_files_of_ended_processes_are_removed_and_live_ones_kept(tmp_path)
     live.release(), mine.release()
 
 
+def test_a_stale_pending_lease_file_is_removed_only_after_its_grace_period(tmp_path):
+    """A pending-* file (a process died between creating and renaming it) goes once it is old and unlocked."""
+    lease = OwnerLease(tmp_path / "x.db")
+    fresh = lease.directory / "pending-1-aa.lock"
+    old = lease.directory / "pending-2-bb.lock"
+    fresh.write_text(""), old.write_text("")
+    os.utime(old, (1, 1))
+    assert remove_dead_leases(lease.directory, keep=lease.name) == 1
+    assert fresh.exists() and not old.exists()
+    lease.release()
+
+
 _CHILD = """
 import sys, time, trio
 sys.path.insert(0, {repo!r})
