@@ -144,7 +144,8 @@ class DebatePool:
                 continue
             running = self._running.pop(ticker, None)
             if running is not None and running.role is not None:
-                self._writes.send_nowait(SaveAgentOutcome(self._cancelled_outcome(run_id, ticker, running, INTERRUPTED)))
+                cancelled = self._cancelled_outcome(run_id, ticker, running, INTERRUPTED)
+                self._writes.send_nowait(SaveAgentOutcome(cancelled))
             status = DebateStatus.CUT_OFF if running is not None else DebateStatus.SKIPPED
             finished = DebateFinished(run_id, ticker, status, None, None, INTERRUPTED)
             self._finished[ticker] = finished

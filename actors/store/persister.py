@@ -199,7 +199,7 @@ class Persister:
             return
         command = request.payload
         try:
-            ack = await self._execute(conn, command)
+            ack = await self._execute(conn, command, request)
         except StoreError as exc:
             self._failures += 1
             self._last_failure = str(exc)
@@ -218,10 +218,17 @@ class Persister:
             answer(request, ack)
 
 
-    async def _execute(self, conn: apsw.Connection, command: object) -> object:
-        """Apply ``command``, retrying after each of ``busy_retry_delays`` while it finds the database locked."""
+    async def _execute(self, conn: apsw.Connection, command: object, request: Request) -> object:
+        """Apply ``command``, retrying after each of ``busy_retry_delays`` while it finds the database locked.
+
+        A command whose caller has stopped waiting (its reply channel is closed: the request timed
+        out) is not applied: the caller already reported it unsaved, and it must not become
+        saved behind its back.
+        """
         waited = 0.0
         for attempt, delay in enumerate((*self._busy_retry_delays, None)):
+            if _abandoned(request):
+                raise StoreError(f"{writes.describe(command)}: not applied: the caller stopped waiting for it")
             try:
                 return await trio.to_thread.run_sync(
                     functools.partial(writes.execute, conn, command, owner=self.owner)
@@ -238,6 +245,14 @@ class Persister:
                     raise StoreBusy(f"{exc} (cancelled while waiting to retry)") from exc
                 waited += delay
         raise AssertionError("unreachable")
+
+
+def _abandoned(request: Request) -> bool:
+    """Whether nobody can receive the answer any more (the requester timed out or went away)."""
+    try:
+        return request.reply_to.statistics().open_receive_channels == 0
+    except AttributeError:  # not a trio memory channel: assume someone listens
+        return False
 
 
 def store_options(settings: Settings, db_path: str | Path) -> dict[str, Any]:

@@ -71,3 +71,20 @@ def test_busy_retry_delays_are_checked():
         Persister(db_path="x.db", busy_retry_delays=(1.0, -2.0))
     with pytest.raises(ValueError, match="busy_retry_delays"):
         Persister(db_path="x.db", busy_retry_delays=("1",))
+
+
+async def test_a_command_whose_caller_gave_up_is_not_applied_behind_its_back(tmp_path):
+    """The caller times out while the database is locked: once the lock goes, its command is not written."""
+    db = tmp_path / "b.db"
+    persister = real(db, busy_timeout=0.1, busy_retry_delays=(0.2, 0.2, 0.2, 0.2))
+    async with serving(persister) as (inbox, _, nursery):
+        await call(inbox, begin())
+        held = trio.Event()
+        nursery.start_soon(_hold_write_lock, db, 0.6, held)
+        await held.wait()
+        with pytest.raises(trio.TooSlowError):
+            await call(inbox, SaveAgentOutcome(bull_outcome()), timeout=0.3)  # the caller reports it unsaved
+        assert await call(inbox, begin("run-2")) == Committed("BeginRun", "run-2", 1)  # served after the lock
+        assert persister.statistics().failures == 1
+        assert "the caller stopped waiting" in persister.statistics().last_failure
+    assert reader.load_run(db, "run-1").theses == ()
