@@ -3,7 +3,6 @@
 import trio
 
 from actors.breaker.actor import open_breaker
-from actors.config import Settings
 from actors.debate.pool import DebatePool
 from actors.errors import DiskFull, StoreBusy
 from actors.coordinator import DebateSummary, run_status

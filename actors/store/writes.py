@@ -8,7 +8,6 @@ error the transaction is rolled back and a :class:`StoreError` (or :class:`DiskF
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable

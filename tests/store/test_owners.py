@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import apsw
@@ -15,8 +14,8 @@ from actors.store import reader
 from actors.store.owners import OwnerLease, owner_is_alive, owners_directory, remove_dead_leases
 from messages.debate import DebateStatus
 from messages.scan import Phase, RunStatus
-from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate
-from .conftest import begin, bull_outcome, call, checkpoint, debate, failed_outcome, real, serving
+from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint
+from .conftest import begin, bull_outcome, call, checkpoint, real, serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,7 +70,7 @@ import sys, time, trio
 sys.path.insert(0, {repo!r})
 from actors.store.persister import Persister
 from messages.scan import Phase
-from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate
+from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint
 from tests.store.conftest import begin, bull_outcome, call, checkpoint, debate, failed_outcome
 
 async def main():

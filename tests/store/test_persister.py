@@ -13,7 +13,7 @@ import trio.testing
 
 from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
-from actors.store import reader, recovery, schema, writes
+from actors.store import reader, recovery, schema
 from actors.store.persister import PersisterStatistics, run_persister
 from messages.articles import ArticleStatus
 from messages.scan import CheckpointCommitted, RunStatus
