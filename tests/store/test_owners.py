@@ -70,7 +70,7 @@ import sys, time, trio
 sys.path.insert(0, {repo!r})
 from actors.store.persister import Persister
 from messages.scan import Phase
-from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint
+from messages.storage import RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate
 from tests.store.conftest import begin, bull_outcome, call, checkpoint, debate, failed_outcome
 
 async def main():
