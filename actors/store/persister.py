@@ -170,7 +170,7 @@ class Persister:
         task_status: trio.TaskStatus[StoreOpened] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Open, recover, report ``StoreOpened``, then serve ``inbox`` until it is closed."""
-        conn, opened = await trio.to_thread.run_sync(self._open)
+        conn, opened = await self._open_when_not_busy()
         self._inbox = inbox
         self._running = True
         logger.info(
@@ -187,6 +187,19 @@ class Persister:
                 await trio.to_thread.run_sync(conn.close)
             self._release_lease()
             logger.info("persister: %s closed after %d command(s)", self.db_path, self._done)
+
+    async def _open_when_not_busy(self) -> tuple[apsw.Connection, StoreOpened]:
+        """:meth:`_open`, retried like a command while another process holds the database locked."""
+        for delay in (*self._busy_retry_delays, None):
+            try:
+                return await trio.to_thread.run_sync(self._open)
+            except StoreBusy:
+                if delay is None:
+                    raise
+                self._busy_retries += 1
+                logger.warning("persister: %s is locked by another process; opening again in %g s", self.db_path, delay)
+                await trio.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _release_lease(self) -> None:
         if self._own_lease and self._lease is not None:

@@ -88,3 +88,19 @@ async def test_a_command_whose_caller_gave_up_is_not_applied_behind_its_back(tmp
         assert persister.statistics().failures == 1
         assert "the caller stopped waiting" in persister.statistics().last_failure
     assert reader.load_run(db, "run-1").theses == ()
+
+
+async def test_opening_while_another_process_holds_the_lock_is_retried(tmp_path):
+    """Start-up recovery finds the database locked for 0.5 s: retried, then opened and serving."""
+    db = tmp_path / "b.db"
+    async with serving(real(db)) as (inbox, _, _):
+        await call(inbox, begin())
+    persister = real(db, busy_timeout=0.1, busy_retry_delays=(0.2, 0.4, 0.8))
+    async with trio.open_nursery() as nursery:
+        held = trio.Event()
+        nursery.start_soon(_hold_write_lock, db, 0.5, held)
+        await held.wait()
+        async with serving(persister) as (inbox, opened, _):
+            assert opened.interrupted_runs == ("run-1",)
+            assert await call(inbox, begin("run-2")) == Committed("BeginRun", "run-2", 1)
+    assert persister.statistics().busy_retries >= 1
