@@ -15,8 +15,14 @@ one queue, so no worker idles while a debate waits.
 Every LLM call runs inside the circuit breaker's guard: when the breaker opens, in-flight calls
 are cancelled (their debates become CUT_OFF) and queued debates are SKIPPED, both with reason
 ``llm_stopped_responding``. At the phase deadline (``phase_timeout``) running debates are
-cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. Writes to the store are
-shielded so a cancellation never loses a thesis that exists.
+cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. When the whole phase is
+cancelled (Ctrl-C, SIGTERM), running debates get a CUT_OFF row and queued ones a SKIPPED row,
+reason ``interrupted``, before the cancellation goes on. Writes to the store are shielded so a
+cancellation never loses a thesis that exists.
+
+A row the store refuses (after its own busy retries) is not dropped: the summary carries it in
+``unsaved_outcomes`` / ``unsaved_debates`` with the store's error, so the run is never COMPLETED
+and the row is still shown, marked unsaved.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 LLM_STOPPED = "llm_stopped_responding"
 DEADLINE = "deadline"
+INTERRUPTED = "interrupted"
 ROLES = (AgentRole.BULL, AgentRole.BEAR, AgentRole.RISK)
 
 
@@ -93,6 +100,7 @@ class DebatePool:
         self._queued = 0
         self._calls = 0
         self._writes: trio.MemorySendChannel[object] | None = None
+        self._unsaved: list[tuple[object, StoreError]] = []
 
     def statistics(self) -> PoolStatistics:
         return PoolStatistics(self._queued, len(self._running), len(self._finished), self._calls)
@@ -105,13 +113,18 @@ class DebatePool:
         this returns, even when the phase is cancelled.
         """
         writes_send, writes_receive = trio.open_memory_channel[object](math.inf)
+        self._unsaved = []
         async with trio.open_nursery() as writer_nursery:
             writer_nursery.start_soon(self._writer, writes_receive)
             self._writes = writes_send
             try:
-                return await self._run(run_id, candidates)
+                summary = await self._run(run_id, candidates)
+            except BaseException:  # cancelled (Ctrl-C, SIGTERM) or crashed: what was in flight gets its row
+                self._record_interrupted(run_id, candidates)
+                raise
             finally:
                 writes_send.close()
+        return self._summary_with_unsaved(summary)
 
     async def _writer(self, receive: trio.MemoryReceiveChannel[object]) -> None:
         with trio.CancelScope(shield=True):
@@ -119,8 +132,36 @@ class DebatePool:
                 async for command in receive:
                     try:
                         await self._store.send(command)
-                    except StoreError as exc:  # the debate result is still returned and shown
+                    except StoreError as exc:  # kept for the summary: shown unsaved, run not COMPLETED
                         logger.error("could not save %s: %s", type(command).__name__, exc)
+                        self._unsaved.append((command, exc))
+
+    def _record_interrupted(self, run_id: str, candidates: Sequence[TickerResult]) -> None:
+        """Queue the rows of debates the cancellation stops (sync: runs inside a cancelled scope)."""
+        for result in candidates:
+            ticker = result.ticker
+            if ticker in self._finished:
+                continue
+            running = self._running.pop(ticker, None)
+            if running is not None and running.role is not None:
+                cancelled = self._cancelled_outcome(run_id, ticker, running, INTERRUPTED)
+                self._writes.send_nowait(SaveAgentOutcome(cancelled))
+            status = DebateStatus.CUT_OFF if running is not None else DebateStatus.SKIPPED
+            finished = DebateFinished(run_id, ticker, status, None, None, INTERRUPTED)
+            self._finished[ticker] = finished
+            self._publish(finished)
+            self._writes.send_nowait(SaveDebate(finished))
+
+    def _summary_with_unsaved(self, summary: DebateSummary) -> DebateSummary:
+        """``summary`` with the rows the store refused (known only once the writer has drained)."""
+        if not self._unsaved:
+            return summary
+        return attrs.evolve(
+            summary,
+            unsaved_outcomes=tuple(c.outcome for c, _ in self._unsaved if isinstance(c, SaveAgentOutcome)),
+            unsaved_debates=tuple(c.finished for c, _ in self._unsaved if isinstance(c, SaveDebate)),
+            unsaved_error=str(self._unsaved[0][1]),
+        )
 
     async def _run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
         started = trio.current_time()
