@@ -12,7 +12,10 @@ for about two thirds of the tickers (half of those within 60 days), unknown (Non
 keeping thousands of histories would cost hundreds of MB.
 
 Generation is CPU work on the trio thread after a checkpoint (about 0.2 ms per history; a
-chain about 2 ms), never a worker thread, so virtual-time tests stay deterministic.
+chain about 2 ms), never a worker thread, so virtual-time tests stay deterministic. The
+provider is ``in_process`` (the fetcher skips per-piece timeouts and tasks for it), and
+:meth:`SimProvider.worker_options` rebuilds the same market in a worker process
+(:mod:`actors.fetch_score`), where large universes are generated and scored.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class SimProvider:
 
     name = SOURCE
     synthetic = True
+    #: Answers are computed here, with no I/O: the fetcher's fast path (see actors.fetcher).
+    in_process = True
 
     def __init__(
         self,
@@ -74,6 +79,10 @@ class SimProvider:
         self._table: list[float] | None = None
         self._closed = False
         self._recent_return: dict[str, float] = {}
+
+    def worker_options(self) -> dict[str, object]:
+        """The ``make_provider("sim", **options)`` that builds this same market in another process."""
+        return {"size": self.size, "seed": self.seed, "as_of": self.as_of, "history_days": self.history_days}
 
     def default_universe(self) -> tuple[str, ...]:
         """All ``size`` tickers, in order."""
