@@ -189,7 +189,7 @@ class Fetcher:
         async with trio.open_nursery() as nursery:
             for ticker in tickers:
                 nursery.start_soon(one, ticker)
-        return out
+        return {ticker: out[ticker] for ticker in tickers if ticker in out}  # in the order asked: deterministic
 
     async def _call(
         self,

@@ -7,14 +7,16 @@ Ctrl-C and SIGTERM cancel the scan; the coordinator marks the run INTERRUPTED an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
-import json
+import itertools
 import logging
 import signal
 import sys
 from pathlib import Path
 
+import attrs
 import trio
 
 from actors.config import Settings, settings_snapshot
@@ -23,11 +25,11 @@ from actors.debate.wiring import open_debate_runner
 from actors.display import ProgressDisplay, render_report
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
-from actors.report import detail_to_dict, outcome_to_dict
+from actors.report import detail_to_dict, iter_json, outcome_to_dict
 from actors.runtime import EventBus, spawn, stop
 from actors.store.client import StoreClient
 from actors.store.persister import run_persister
-from actors.store.reader import load_run
+from actors.store.reader import open_reader
 from actors.errors import StoreError
 from messages.scan import RunStatus, ScanRequested
 
@@ -43,18 +45,28 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
     if outcome is None:
         print(f"interrupted: run marked INTERRUPTED in {db}; what was checkpointed is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    try:  # what is shown is what was saved
-        report = detail_to_dict(load_run(db, outcome.run_id), db=str(db))
-    except StoreError as exc:
-        logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
-        report = outcome_to_dict(outcome, db=str(db))
-    if args.json:
-        if args.top:
-            report["results"] = report["results"][: args.top]
-        json.dump(report, sys.stdout, indent=None, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
-        render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
+    with contextlib.ExitStack() as stack:
+        try:  # what is shown is what was saved
+            reader = stack.enter_context(open_reader(db))
+            # The result rows come from the store one at a time, not validated again (we just
+            # wrote them), so --json streams them; the in-memory copy is no longer needed.
+            report = detail_to_dict(
+                reader.load_run(outcome.run_id, results=False),
+                db=str(db),
+                results=reader.result_rows(outcome.run_id),
+            )
+            outcome = attrs.evolve(outcome, results=())
+        except StoreError as exc:
+            logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
+            report = outcome_to_dict(outcome, db=str(db))
+        if args.json:
+            if args.top:
+                report["results"] = itertools.islice(report["results"], args.top)
+            sys.stdout.writelines(iter_json(report))
+            sys.stdout.write("\n")
+        else:
+            report["results"] = list(report["results"])
+            render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
     if outcome.status is RunStatus.FAILED:
         return EXIT_FAILED
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
