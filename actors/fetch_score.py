@@ -140,16 +140,28 @@ async def _in_workers(
     logger.info("fetching and scoring %d tickers in %d worker processes (%d chunks)", len(tickers), workers, len(chunks))
     done: list[list[TickerScan] | None] = [None] * len(chunks)
     ready = [trio.Event() for _ in chunks]
-    limiter = trio.CapacityLimiter(workers)
+    # Chunks are handed out strictly in order (trio starts tasks in no set order), so the first
+    # chunks finish first and the stream below rarely waits.
+    slots = trio.Semaphore(workers)
+    run_limiter = trio.CapacityLimiter(workers)
 
     async def run_chunk(index: int, context: Any) -> None:
-        done[index] = await context.run_sync(_run_job, job, chunks[index], kill_on_cancel=True, limiter=limiter)
+        try:
+            done[index] = await context.run_sync(
+                _run_job, job, chunks[index], kill_on_cancel=True, limiter=run_limiter
+            )
+        finally:
+            slots.release()
         ready[index].set()
+
+    async def dispatch(context: Any, nursery: trio.Nursery) -> None:
+        for index in range(len(chunks)):
+            await slots.acquire()
+            nursery.start_soon(run_chunk, index, context)
 
     async with send, trio_parallel.open_worker_context(idle_timeout=5.0) as context:
         async with trio.open_nursery() as nursery:
-            for index in range(len(chunks)):
-                nursery.start_soon(run_chunk, index, context)
+            nursery.start_soon(dispatch, context, nursery)
             for index, event in enumerate(ready):  # in universe order: the same stream as in-process
                 await event.wait()
                 scans, done[index] = done[index], None
