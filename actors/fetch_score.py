@@ -9,8 +9,10 @@ and its technical score or the reason it has none) to the coordinator:
 * **worker processes** (``workers >= 1``, ``trio-parallel``): for a provider that computes its
   data without I/O and can be rebuilt from ``worker_options()`` (sim), each worker rebuilds
   the provider once, then fetches *and scores* chunks of the universe through the same
-  :class:`~actors.fetcher.Fetcher` and :func:`score_data`. The bars never leave the worker:
-  only scores, earnings, headlines and errors cross back. Chunks are sent on in universe
+  :class:`~actors.fetcher.Fetcher` and scoring. The bars never leave the worker: only scores,
+  earnings, headlines and errors cross back. A provider with ``history_columns`` (sim) gives
+  its history as columns there (:class:`~messages.market.PriceColumns`), so no ``Bar``
+  object is ever built: the same numbers, the same scores. Chunks are sent on in universe
   order, so a seed gives the same stream with and without workers.
 
 :func:`resolve_workers` turns the ``scan_workers`` setting into a count: ``-1`` (auto) is one
@@ -23,15 +25,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 import trio
 
 from actors.fetcher import Fetcher
-from actors.scoring.technical import InsufficientHistory, score_history
-from messages.market import DataError, DataPiece, TickerData
+from actors.scoring.technical import InsufficientHistory, score_columns, score_history
+from messages.market import DataError, DataPiece, PriceColumns, TickerData
 from messages.scan import TickerScored
 
 __all__ = [
@@ -40,14 +42,15 @@ __all__ = [
     "TickerScan",
     "fetch_and_score",
     "resolve_workers",
+    "score_columns_data",
     "score_data",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Auto mode starts workers only from this many tickers: below it, starting them costs more
-#: than they save.
-AUTO_MIN_TICKERS = 1000
+#: Auto mode starts workers only from this many tickers: below it, starting them (about half a
+#: second of imports each) costs more than they save.
+AUTO_MIN_TICKERS = 2500
 #: Auto mode's cap on workers.
 MAX_AUTO_WORKERS = 8
 
@@ -66,15 +69,26 @@ def score_data(data: TickerData) -> TickerScan:
     """Score ``data`` and drop its bars (5,000 histories are 1.3 million objects). Pure."""
     if not data.usable:
         return TickerScan(data=data, scored=None)
-    assert data.history is not None
-    slim = attrs.evolve(data, history=None)
+    history = data.history
+    assert history is not None
+    return _scored(attrs.evolve(data, history=None), lambda: score_history(history))
+
+
+def score_columns_data(data: TickerData, columns: PriceColumns | None) -> TickerScan:
+    """:func:`score_data` for a history fetched as columns (``data`` has none of its own). Pure."""
+    if columns is None or not columns.closes:
+        return TickerScan(data=data, scored=None)
+    return _scored(data, lambda: score_columns(columns))
+
+
+def _scored(data: TickerData, score: Callable[[], TickerScored]) -> TickerScan:
     try:
-        return TickerScan(data=slim, scored=score_history(data.history))
+        return TickerScan(data=data, scored=score())
     except InsufficientHistory as exc:
         error = DataError(data.ticker, DataPiece.HISTORY, "insufficient", str(exc))
     except ValueError as exc:
         error = DataError(data.ticker, DataPiece.HISTORY, "malformed", str(exc))
-    return TickerScan(data=slim, scored=None, score_error=error)
+    return TickerScan(data=data, scored=None, score_error=error)
 
 
 def resolve_workers(setting: int, *, tickers: int, provider: object, cpu_count: int | None = None) -> int:
@@ -198,6 +212,8 @@ def _run_job(job: _WorkerJob, tickers: tuple[str, ...]) -> list[TickerScan]:
     fetcher = _worker_fetcher[1]
 
     async def fetch_all() -> list[TickerScan]:
+        if callable(getattr(fetcher.provider, "history_columns", None)):  # no Bar objects at all
+            return [score_columns_data(*await fetcher.fetch_columns(ticker)) for ticker in tickers]
         return [score_data(await fetcher.fetch_ticker(ticker)) for ticker in tickers]
 
     return trio.run(fetch_all)

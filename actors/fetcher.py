@@ -34,7 +34,7 @@ import trio
 
 from actors.errors import ProviderError, ProviderUnavailable
 from actors.providers.base import Provider
-from messages.market import DataError, DataPiece, OptionChain, TickerData
+from messages.market import DataError, DataPiece, OptionChain, PriceColumns, PriceHistory, TickerData
 
 logger = logging.getLogger(__name__)
 
@@ -142,15 +142,39 @@ class Fetcher:
         errors: list[DataError] = []
         history = await self._call(ticker, DataPiece.HISTORY, lambda: self.provider.history(ticker), errors)
         if history is None or not history.bars:
-            return TickerData(
-                ticker=ticker,
-                as_of=history.as_of if history else dt.date.min,
-                source=self.provider.name,
-                history=history,
-                errors=tuple(errors),
-                synthetic=self.provider.synthetic,
-            )
-        as_of = history.as_of
+            return self._without_history(ticker, history.as_of if history else None, errors, history)
+        return await self._with_extras(ticker, history.as_of, errors, history)
+
+    async def fetch_columns(self, ticker: str) -> tuple[TickerData, PriceColumns | None]:
+        """:meth:`fetch_ticker` with the history as columns (``provider.history_columns``).
+
+        The :class:`TickerData` carries no history; the columns come beside it. For worker
+        processes that score where the data is made (:mod:`actors.fetch_score`).
+        """
+        errors: list[DataError] = []
+        columns = await self._call(
+            ticker, DataPiece.HISTORY, lambda: self.provider.history_columns(ticker), errors  # type: ignore[attr-defined]
+        )
+        if columns is None or not columns.closes:
+            return self._without_history(ticker, columns.as_of if columns else None, errors, None), None
+        return await self._with_extras(ticker, columns.as_of, errors, None), columns
+
+    def _without_history(
+        self, ticker: str, as_of: dt.date | None, errors: list[DataError], history: PriceHistory | None
+    ) -> TickerData:
+        return TickerData(
+            ticker=ticker,
+            as_of=as_of or dt.date.min,
+            source=self.provider.name,
+            history=history,
+            errors=tuple(errors),
+            synthetic=self.provider.synthetic,
+        )
+
+    async def _with_extras(
+        self, ticker: str, as_of: dt.date, errors: list[DataError], history: PriceHistory | None
+    ) -> TickerData:
+        """Earnings and news of a ticker whose history is in hand, and the TickerData of it all."""
         results: dict[DataPiece, object] = {}
 
         async def get(piece: DataPiece, fn: Callable[[], Awaitable[object]]) -> None:

@@ -113,7 +113,7 @@ class _NotRebuildable:
     ],
 )
 def test_resolve_workers(setting, tickers, cores, provider, expected):
-    """Auto uses the cores from 1,000 tickers; 0 is in-process; N pins; only rebuildable providers get workers."""
+    """Auto uses the cores from AUTO_MIN_TICKERS tickers; 0 is in-process; N pins; only rebuildable providers get workers."""
     built = _NotRebuildable() if provider == "remote" else make_provider(provider)
     assert resolve_workers(setting, tickers=tickers, provider=built, cpu_count=cores) == expected
 

@@ -29,6 +29,7 @@ from actors.errors import DataNotAvailable, ProviderUnavailable, UnknownTicker
 from actors.providers.sim_market import (
     business_days,
     generate_bars,
+    generate_columns,
     generate_earnings,
     generate_headlines,
     generate_quotes,
@@ -36,7 +37,7 @@ from actors.providers.sim_market import (
     realized_vol,
     rng_for,
 )
-from messages.market import EarningsEvent, Headline, OptionChain, PriceHistory
+from messages.market import EarningsEvent, Headline, OptionChain, PriceColumns, PriceHistory
 
 __all__ = ["SimProvider"]
 
@@ -92,6 +93,18 @@ class SimProvider:
     async def history(self, ticker: str) -> PriceHistory:
         ticker = await self._enter(ticker, "history")
         return self._history(ticker)
+
+    async def history_columns(self, ticker: str) -> PriceColumns:
+        """:meth:`history` as columns (the same numbers, no ``Bar`` objects): for worker processes."""
+        ticker = await self._enter(ticker, "history")
+        if self._table is None:
+            self._table = normal_table(self.seed, self.history_days)
+        opens, highs, lows, closes, volumes = generate_columns(self.seed, ticker, len(self._dates), self._table)
+        self._recent_return[ticker] = closes[-1] / closes[-21] - 1.0
+        return PriceColumns(
+            ticker=ticker, dates=self._dates, opens=tuple(opens), highs=tuple(highs), lows=tuple(lows),
+            closes=tuple(closes), volumes=tuple(volumes), as_of=self.as_of, source=SOURCE,
+        )
 
     async def chain(self, ticker: str) -> OptionChain:
         ticker = await self._enter(ticker, "chain")

@@ -45,6 +45,7 @@ Only the last ``TAIL_BARS`` bars are read; histories may be decades long.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Callable
@@ -61,10 +62,10 @@ from actors.scoring.indicators import (
     wilder_average,
 )
 from actors.scoring.weights import DEFAULT_WEIGHTS, Weights
-from messages.market import PriceHistory
+from messages.market import PriceColumns, PriceHistory
 from messages.scan import Direction, ScoreComponent, TickerScored
 
-__all__ = ["MIN_BARS", "NEUTRAL_BAND", "TAIL_BARS", "score_history"]
+__all__ = ["MIN_BARS", "NEUTRAL_BAND", "TAIL_BARS", "score_columns", "score_history"]
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +213,37 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
     """
     if len(history.bars) < MIN_BARS:
         raise InsufficientHistory(history.ticker, got=len(history.bars), needed=MIN_BARS)
-    closes, highs, lows, volumes = _extract(history)
+    return _score(history.ticker, history.as_of, *_extract(history), weights)
+
+
+def score_columns(series: PriceColumns, *, weights: Weights = DEFAULT_WEIGHTS) -> TickerScored:
+    """:func:`score_history` of a history held as columns: the same score, no ``Bar`` objects.
+
+    Raises:
+        InsufficientHistory: fewer than ``MIN_BARS`` bars.
+        UnusableHistory: a bar in the tail has a non-positive or non-finite price or volume.
+    """
+    if len(series.closes) < MIN_BARS:
+        raise InsufficientHistory(series.ticker, got=len(series.closes), needed=MIN_BARS)
+    # The checks of _extract, run on the same tail through the same code (rarely: only when
+    # the fast sums say something is off).
+    tail = slice(-TAIL_BARS, None)
+    closes, highs, lows, volumes = (list(c[tail]) for c in (series.closes, series.highs, series.lows, series.volumes))
+    total = sum(closes) + sum(highs) + sum(lows) + sum(volumes)
+    if not math.isfinite(total) or min(closes) <= 0 or min(lows) <= 0 or min(volumes) < 0:
+        _extract(series.to_history())
+    return _score(series.ticker, series.as_of, closes, highs, lows, volumes, weights)
+
+
+def _score(
+    ticker: str,
+    as_of: dt.date,
+    closes: list[float],
+    highs: list[float],
+    lows: list[float],
+    volumes: list[float],
+    weights: Weights,
+) -> TickerScored:
     f = _Features(closes, highs, lows, volumes)
     vote = _direction_vote(f)
     if vote >= NEUTRAL_BAND:
@@ -254,12 +285,12 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
     )
     score = 100.0 * math.fsum(weight * values[name][0] for name, weight in weights.items())
     score = round(min(100.0, max(0.0, score)), 2)
-    logger.debug("%s scored %.1f %s (vote %+.2f)", history.ticker, score, direction.value, vote)
+    logger.debug("%s scored %.1f %s (vote %+.2f)", ticker, score, direction.value, vote)
     return TickerScored(
-        ticker=history.ticker,
+        ticker=ticker,
         score=score,
         direction=direction,
         components=components,
         last_close=close,
-        as_of=history.as_of,
+        as_of=as_of,
     )
