@@ -203,6 +203,7 @@ async def _run_phases(
     fetched = 0
     fetch_errors = 0
     workers = resolve_workers(settings.scan_workers, tickers=len(tickers), provider=fetcher.provider)
+    every = max(1, len(tickers) // 200)  # progress events: at most ~200 per phase, and the last one
 
     async def fetch() -> None:
         await fetch_and_score(fetcher, tickers, send, workers=workers)
@@ -215,12 +216,13 @@ async def _run_phases(
                 fetched += 1
                 fetch_errors += bool(scan.data.errors)
                 errors.extend(scan.data.errors)
-                phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
                 if scan.scored is not None:
                     scored.append(Scored(scan.scored, scan.data))
                 elif scan.score_error is not None:
                     errors.append(scan.score_error)
-                phases.progress(Phase.SCORING, fetched, len(tickers))
+                if fetched % every == 0 or fetched == len(tickers):
+                    phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
+                    phases.progress(Phase.SCORING, fetched, len(tickers))
     scoring_errors = fetched - len(scored)
     await phases.finish(Phase.SCORING, errors=scoring_errors)
 

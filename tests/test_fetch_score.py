@@ -128,3 +128,22 @@ def test_scan_workers_setting_is_validated_and_named():
     assert load_settings(env={}).scan_workers == -1
     with pytest.raises(ConfigError, match=r"scan_workers: expected a value >= -1, got '-2' \(from flag --scan-workers\)"):
         load_settings(env={}, flags={"scan_workers": "-2"})
+
+
+async def test_progress_is_published_at_most_about_200_times_and_always_at_the_end(autojump_clock):
+    """600 tickers: per-ticker progress would be 1,200 events; the display gets ~200 per phase and the final count."""
+    from messages.progress import PhaseProgress
+    from messages.scan import Phase
+
+    provider = make_provider("sim", size=600, seed=5)
+    request = ScanRequested(provider.default_universe(), "sim", dt.datetime(2026, 7, 24, 20, tzinfo=dt.timezone.utc))
+    events = []
+    async with memory_store() as (_, store):
+        await run_scan(
+            request, run_id="run-p", settings=Settings(source="sim", top_n_options=5), fetcher=Fetcher(provider),
+            store=store, publish=events.append, debate=None, debate_disabled_reason="test",
+        )
+    for phase in (Phase.DATA_FETCH, Phase.SCORING):
+        done = [e.done for e in events if isinstance(e, PhaseProgress) and e.phase is phase]
+        assert 100 <= len(done) <= 201
+        assert done == sorted(done) and done[-1] == 600
