@@ -13,7 +13,7 @@ With ``--baseline REF`` the same runs are made, interleaved, on a copy of commit
 archive``), so "before" and "after" share the machine's load; ratios are after / before. The
 machine may be shared: compare ratios and CPU seconds, not only absolute times.
 
-    .venv/bin/python bench/scan_scale.py [--sizes 1000,5000,20000] [--baseline REF] [--repeat 1]
+    .venv/bin/python bench/scan_scale.py [--sizes 1000,5000,20000] [--baseline REF] [--after REF] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -109,14 +109,15 @@ def in_process(size: int, tree: Path) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def _baseline_tree(ref: str, into: Path) -> Path:
-    archive = into / "baseline.tar"
+def _tree(ref: str, into: Path) -> Path:
+    """Commit ``ref`` of this repository, extracted into ``into``."""
+    into.mkdir(parents=True)
+    archive = into.with_suffix(".tar")
     with archive.open("wb") as fh:
         subprocess.run(["git", "-C", str(ROOT), "archive", ref], stdout=fh, check=True)
-    tree = into / "baseline"
     with tarfile.open(archive) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
+        tar.extractall(into, filter="data")
+    return into
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -127,6 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000,20000")
     parser.add_argument("--baseline", metavar="REF", help="git commit to measure beside this tree (before/after)")
+    parser.add_argument("--after", metavar="REF", help="measure commit REF as 'after' instead of this working tree")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size and tree (median shown)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -135,9 +137,10 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"after": ROOT}
+        after = _tree(args.after, Path(tmp) / "after") if args.after else ROOT
+        trees = {"after": after}
         if args.baseline:
-            trees = {"before": _baseline_tree(args.baseline, Path(tmp)), "after": ROOT}
+            trees = {"before": _tree(args.baseline, Path(tmp) / "before"), "after": after}
         runs: dict[tuple[str, int], dict[str, list[dict]]] = {}
         for size in sizes:
             for _ in range(args.repeat):
@@ -151,7 +154,7 @@ def main() -> None:
 def _print(runs: dict, sizes: list[int], labels: list[str], args: argparse.Namespace) -> None:
     cores = os.cpu_count()
     print(f"bench/scan_scale.py: sim seed 7, --no-debate; median of {args.repeat}; {cores} CPU cores"
-          + (f"; before = {args.baseline}" if args.baseline else ""))
+          + (f"; before = {args.baseline}" if args.baseline else "") + f"; after = {args.after or 'working tree'}")
     print("\nwhole process: python -m actors.cli --source sim --universe-size N --no-debate --json")
     head = f"{'tickers':>8} {'tree':>6} {'wall':>7} {'CPU':>7} {'per 1k':>7} {'vs 1k':>6} {'peak MB':>8} {'target':>8}"
     if len(labels) == 2:
