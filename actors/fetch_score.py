@@ -12,7 +12,8 @@ and its technical score or the reason it has none) to the coordinator:
   :class:`~actors.fetcher.Fetcher` and scoring. The bars never leave the worker: only scores,
   earnings, headlines and errors cross back. A provider with ``history_columns`` (sim) gives
   its history as columns there (:class:`~messages.market.PriceColumns`), so no ``Bar``
-  object is ever built: the same numbers, the same scores. Chunks are sent on in universe
+  object is ever built: the same numbers, the same scores. A worker that dies (killed by the
+  OOM killer or a signal) loses nothing: its chunk is fetched and scored in this process. Chunks are sent on in universe
   order, so a seed gives the same stream with and without workers.
 
 :func:`resolve_workers` turns the ``scan_workers`` setting into a count: ``-1`` (auto) is one
@@ -161,9 +162,16 @@ async def _in_workers(
 
     async def run_chunk(index: int, context: Any) -> None:
         try:
-            done[index] = await context.run_sync(
-                _run_job, job, chunks[index], kill_on_cancel=True, limiter=run_limiter
-            )
+            try:
+                done[index] = await context.run_sync(
+                    _run_job, job, chunks[index], kill_on_cancel=True, limiter=run_limiter
+                )
+            except trio_parallel.BrokenWorkerError as exc:  # killed (OOM, a signal): nothing is lost
+                logger.warning(
+                    "a worker process died (%s); fetching and scoring its %d tickers in this process",
+                    exc.args[0] if exc.args else exc, len(chunks[index]),
+                )
+                done[index] = [score_data(await fetcher.fetch_ticker(ticker)) for ticker in chunks[index]]
         finally:
             slots.release()
         ready[index].set()

@@ -147,3 +147,27 @@ async def test_progress_is_published_at_most_about_200_times_and_always_at_the_e
         done = [e.done for e in events if isinstance(e, PhaseProgress) and e.phase is phase]
         assert 100 <= len(done) <= 201
         assert done == sorted(done) and done[-1] == 600
+
+
+async def test_a_killed_worker_loses_nothing(caplog):
+    """SIGKILL the workers mid-run: their chunks are redone in this process; the stream is complete and equal."""
+    import os
+    import signal
+
+    provider = make_provider("sim", size=1500, seed=8)
+    universe = provider.default_universe()
+    send, receive = trio.open_memory_channel(0)
+    killed = []
+    there = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(lambda: fetch_and_score(Fetcher(provider), universe, send, workers=2))
+        async for scan in receive:
+            there.append(scan)
+            if len(there) % 300 == 1:  # at four moments: every worker, busy or between chunks
+                for child in multiprocessing.active_children():
+                    os.kill(child.pid, signal.SIGKILL)
+                    killed.append(child.pid)
+    assert killed
+    assert "a worker process died" in caplog.text
+    assert [s.data.ticker for s in there] == list(universe)
+    assert there == await _stream(provider, universe, 0)
