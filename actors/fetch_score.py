@@ -5,7 +5,8 @@ and its technical score or the reason it has none) to the coordinator:
 
 * **in-process** (``workers == 0``): the fetcher streams :class:`~messages.market.TickerData`
   and each ticker is scored on the trio thread as it arrives. Every provider can do this, and
-  it is the only path that runs under ``trio.testing.MockClock`` (tests, virtual time).
+  it is the only path that runs under ``trio.testing.MockClock`` (tests, virtual time). An
+  in-process provider with ``history_columns`` (sim) is read as columns here too.
 * **worker processes** (``workers >= 1``, ``trio-parallel``): for a provider that computes its
   data without I/O and can be rebuilt from ``worker_options()`` (sim), each worker rebuilds
   the provider once, then fetches *and scores* chunks of the universe through the same
@@ -125,12 +126,29 @@ async def fetch_and_score(
 
 
 async def _in_process(fetcher: Fetcher, tickers: Sequence[str], send: trio.MemorySendChannel[TickerScan]) -> None:
+    if _has_columns(fetcher):  # sim: one ticker after the other, as columns, no Bar objects
+        async with send:
+            for ticker in tickers:
+                await send.send(await _fetch_and_score_one(fetcher, ticker))
+        return
     data_send, data_receive = trio.open_memory_channel[TickerData](16)
     async with send, trio.open_nursery() as nursery:
         nursery.start_soon(fetcher.fetch_universe, tickers, data_send)
         async with data_receive:
             async for data in data_receive:
                 await send.send(score_data(data))
+
+
+def _has_columns(fetcher: Fetcher) -> bool:
+    """True when the provider computes its data here and can give a history as columns (sim)."""
+    return fetcher.in_process and callable(getattr(fetcher.provider, "history_columns", None))
+
+
+async def _fetch_and_score_one(fetcher: Fetcher, ticker: str) -> TickerScan:
+    """One ticker, as columns when the provider can (no Bar objects), else through its bars."""
+    if _has_columns(fetcher):
+        return score_columns_data(*await fetcher.fetch_columns(ticker))
+    return score_data(await fetcher.fetch_ticker(ticker))
 
 
 def _chunk_size(tickers: int, workers: int) -> int:
@@ -171,7 +189,7 @@ async def _in_workers(
                     "a worker process died (%s); fetching and scoring its %d tickers in this process",
                     exc.args[0] if exc.args else exc, len(chunks[index]),
                 )
-                done[index] = [score_data(await fetcher.fetch_ticker(ticker)) for ticker in chunks[index]]
+                done[index] = [await _fetch_and_score_one(fetcher, ticker) for ticker in chunks[index]]
         finally:
             slots.release()
         ready[index].set()
@@ -220,8 +238,6 @@ def _run_job(job: _WorkerJob, tickers: tuple[str, ...]) -> list[TickerScan]:
     fetcher = _worker_fetcher[1]
 
     async def fetch_all() -> list[TickerScan]:
-        if callable(getattr(fetcher.provider, "history_columns", None)):  # no Bar objects at all
-            return [score_columns_data(*await fetcher.fetch_columns(ticker)) for ticker in tickers]
-        return [score_data(await fetcher.fetch_ticker(ticker)) for ticker in tickers]
+        return [await _fetch_and_score_one(fetcher, ticker) for ticker in tickers]
 
     return trio.run(fetch_all)

@@ -103,10 +103,12 @@ def whole(size: int, tree: Path) -> dict:
 
 def in_process(size: int, tree: Path) -> dict:
     argv = [sys.executable, str(tree / "bench" / "scan_scale.py"), "--one", str(size)]
-    wall, _, stdout, code = _run(argv, tree)
+    wall, usage, stdout, code = _run(argv, tree)
     if code != 0:
         raise SystemExit(f"{tree}: bench --one {size} exited {code}")
-    return json.loads(stdout.strip().splitlines()[-1])
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["process_cpu"] = usage.ru_utime + usage.ru_stime  # the whole --one process, with its workers
+    return result
 
 
 def _tree(ref: str, into: Path) -> Path:
@@ -177,10 +179,11 @@ def _print(runs: dict, sizes: list[int], labels: list[str], args: argparse.Names
             if len(labels) == 2 and label == "after":
                 line += f" {wall / _median(runs[('before', size)]['whole'], 'wall'):>13.2f}"
             print(line)
-    print("CPU: user + sys of the process and its worker processes; peak MB: the largest process.")
-    print("\nin-process: coordinator -> SQLite checkpoint in one trio.run (bench --one N)")
+    print("CPU: user + sys of the process and its worker processes; peak MB: the largest process.\n"
+          "On a shared machine wall times follow the load; CPU seconds and the ratios of interleaved runs less so.")
+    print("\nin-process: coordinator -> SQLite checkpoint in one trio.run (bench --one N; CPU: the whole process)")
     head = (f"{'tickers':>8} {'tree':>6} {'fetch+score':>11} {'catalysts':>9} {'options':>8} {'persist':>8} "
-            f"{'data->persist':>13} {'per 1k':>7} {'peak MB':>8}")
+            f"{'data->persist':>13} {'per 1k':>7} {'CPU':>7} {'peak MB':>8}")
     if len(labels) == 2:
         head += f" {'after/before':>13}"
     print(head)
@@ -192,7 +195,7 @@ def _print(runs: dict, sizes: list[int], labels: list[str], args: argparse.Names
             wall = _median(r, "wall")
             line = (f"{size:>8} {label:>6} {phases['scoring']:>10.2f}s {phases['catalysts']:>8.2f}s "
                     f"{phases['options']:>7.2f}s {phases['persist']:>7.2f}s {wall:>12.2f}s "
-                    f"{wall / size * 1000:>6.2f}s {_median(r, 'peak_rss_mb'):>8.0f}")
+                    f"{wall / size * 1000:>6.2f}s {_median(r, 'process_cpu'):>6.2f}s {_median(r, 'peak_rss_mb'):>8.0f}")
             if len(labels) == 2 and label == "after":
                 line += f" {wall / _median(runs[('before', size)]['inproc'], 'wall'):>13.2f}"
             print(line)

@@ -12,7 +12,7 @@ import trio
 from actors.config import Settings, load_settings
 from actors.coordinator import run_scan
 from actors.errors import ConfigError
-from actors.fetch_score import AUTO_MIN_TICKERS, MAX_AUTO_WORKERS, fetch_and_score, resolve_workers
+from actors.fetch_score import AUTO_MIN_TICKERS, MAX_AUTO_WORKERS, fetch_and_score, resolve_workers, score_data
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
 from messages.scan import ScanRequested
@@ -26,14 +26,21 @@ async def _stream(provider, tickers, workers):
         return [scan async for scan in receive]
 
 
+async def _through_bars(provider, tickers):
+    """The reference: the fetcher's TickerData with its Bar objects, scored by score_history."""
+    fetcher = Fetcher(provider)
+    return [score_data(await fetcher.fetch_ticker(ticker)) for ticker in tickers]
+
+
 async def test_workers_send_the_same_stream_as_in_process_in_universe_order():
-    """Three chunks on two workers: every ticker once, in universe order, equal to the in-process scans."""
+    """Three chunks on two workers: every ticker once, in universe order, equal to the in-process scans
+    and to scoring the provider's Bar objects."""
     provider = make_provider("sim", size=130, seed=11)
     universe = provider.default_universe()
     here = await _stream(provider, universe, 0)
     there = await _stream(provider, universe, 2)
     assert [s.data.ticker for s in there] == list(universe)
-    assert there == here
+    assert there == here == await _through_bars(provider, universe)
     assert all(s.scored is not None and s.data.history is None for s in there)
     assert sum(len(s.data.headlines) for s in there) >= len(universe)  # what catalysts need crossed back
 
@@ -43,7 +50,7 @@ async def test_scoring_errors_cross_back_from_workers():
     provider = make_provider("sim", size=60, seed=2, history_days=30)
     universe = provider.default_universe()
     there = await _stream(provider, universe, 2)
-    assert there == await _stream(provider, universe, 0)
+    assert there == await _stream(provider, universe, 0) == await _through_bars(provider, universe)
     assert {(s.scored, s.score_error.kind, s.score_error.piece.value) for s in there} == {(None, "insufficient", "history")}
 
 
