@@ -27,6 +27,19 @@ def test_scan_workers_give_the_same_json_results_as_in_process(tmp_path):
     assert reports["2"]["errors"] == reports["0"]["errors"]
 
 
+
+def test_json_top_streams_the_first_rows_and_show_prints_the_same(tmp_path):
+    """--json --top 5 prints the five best rows of the run; `show --json` (validated read) agrees."""
+    db = tmp_path / "top.db"
+    result = scan("--source", "sim", "--universe-size", "40", "--no-debate", "--json", "--top", "5", "--db", str(db),
+                  tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [r["rank"] for r in report["results"]] == [1, 2, 3, 4, 5]
+    shown = scan("show", report["run_id"], "--db", str(db), "--json", tmp_path=tmp_path)
+    assert json.loads(shown.stdout)["results"][:5] == report["results"]
+
+
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
 def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leaves_no_process(tmp_path, signame):
     """Ctrl-C (or systemd's SIGTERM) reaches bin/scan and its workers: exit 130, run INTERRUPTED, no orphans."""
