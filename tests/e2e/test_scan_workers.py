@@ -60,9 +60,9 @@ def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leave
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _children(proc.pid):
+        while time.monotonic() < deadline and not _workers(proc.pid):
             time.sleep(0.05)
-        assert _children(proc.pid), "no worker process started"
+        assert _workers(proc.pid), "no worker process started"
         time.sleep(0.5)
         os.killpg(proc.pid, getattr(signal, signame))  # as a terminal or systemd would: the whole group
         out, err = proc.communicate(timeout=30)
@@ -80,11 +80,17 @@ def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leave
     assert [_cmdline(pid) for pid in _group_members(proc.pid)] == []
 
 
-def _children(pid: int) -> list[int]:
+def _workers(pid: int) -> list[int]:
+    """Worker processes of ``pid`` (started from any of its threads; multiprocessing spawn children)."""
     from pathlib import Path
 
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(c) for c in children.read_text().split()] if children.exists() else []
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return [c for c in children if "spawn_main" in _cmdline(c)]
 
 
 def _group_members(pgid: int) -> list[int]:
