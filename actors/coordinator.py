@@ -1,8 +1,8 @@
 """The coordinator actor: one per scan; drives the phases and reports progress.
 
 *Receives:* a :class:`~messages.scan.ScanRequested` (through :func:`run_scan`), the
-:class:`~messages.market.TickerData` stream from the fetcher, store acknowledgements, and the
-debate pool's summary.
+:class:`~actors.fetch_score.TickerScan` stream (each ticker fetched and scored, in this process
+or in worker processes: ``scan_workers``), store acknowledgements, and the debate pool's summary.
 *Sends:* progress events (``PhaseStarted``/``PhaseProgress``/``PhaseFinished``/``RunFinished``)
 through ``publish``; store commands (``BeginRun``, ``RecordPhase``, ``SaveCheckpoint``,
 ``FinishRun``) to the persister, each awaited until committed.
