@@ -48,6 +48,9 @@ class Settings:
     fetch_concurrency: int = field(default=8, metadata={"min": 1})
     fetch_timeout: float = field(default=20.0, metadata={"min_exclusive": 0})
     fetch_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
+    #: Worker processes that generate and score sim data: -1 auto (one per core from 2,500
+    #: tickers), 0 in-process, N pinned. See actors.fetch_score.
+    scan_workers: int = field(default=-1, metadata={"min": -1, "max": 64})
 
     # option selection
     dte_min: int = field(default=30, metadata={"min": 0})

@@ -1,8 +1,8 @@
 """The coordinator actor: one per scan; drives the phases and reports progress.
 
 *Receives:* a :class:`~messages.scan.ScanRequested` (through :func:`run_scan`), the
-:class:`~messages.market.TickerData` stream from the fetcher, store acknowledgements, and the
-debate pool's summary.
+:class:`~actors.fetch_score.TickerScan` stream (each ticker fetched and scored, in this process
+or in worker processes: ``scan_workers``), store acknowledgements, and the debate pool's summary.
 *Sends:* progress events (``PhaseStarted``/``PhaseProgress``/``PhaseFinished``/``RunFinished``)
 through ``publish``; store commands (``BeginRun``, ``RecordPhase``, ``SaveCheckpoint``,
 ``FinishRun``) to the persister, each awaited until committed.
@@ -34,12 +34,12 @@ import attrs
 import trio
 
 from actors.errors import StoreError
+from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
 from actors.ranking import Scored, choose_contracts, rank, selection_settings
-from actors.scoring.technical import InsufficientHistory, score_history
 from actors.store.client import StoreClient
 from messages.debate import AgentOutcome, DebateFinished
-from messages.market import DataError, DataPiece, TickerData
+from messages.market import DataError
 from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
 from messages.scan import Checkpoint, Phase, RunStatus, ScanRequested, TickerResult
 from messages.storage import BeginRun, FinishRun, RecordPhase, SaveCheckpoint
@@ -236,34 +236,33 @@ async def _run_phases(
     errors: list[DataError] = []
     scored: list[Scored] = []
 
-    # data_fetch and scoring overlap: the fetcher streams TickerData into the scorer loop.
+    # data_fetch and scoring overlap: each ticker is scored as soon as its data arrives.
     phases.start(Phase.DATA_FETCH, len(tickers))
     phases.start(Phase.SCORING, len(tickers))
-    send, receive = trio.open_memory_channel[TickerData](max(16, settings.fetch_concurrency * 2))
+    send, receive = trio.open_memory_channel[TickerScan](max(16, settings.fetch_concurrency * 2))
     fetched = 0
     fetch_errors = 0
+    workers = resolve_workers(settings.scan_workers, tickers=len(tickers), provider=fetcher.provider)
+    every = max(1, len(tickers) // 200)  # progress events: at most ~200 per phase, and the last one
 
     async def fetch() -> None:
-        await fetcher.fetch_universe(tickers, send)
+        await fetch_and_score(fetcher, tickers, send, workers=workers)
         await phases.finish(Phase.DATA_FETCH, errors=fetch_errors)
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(fetch)
         async with receive:
-            async for data in receive:
+            async for scan in receive:  # scored as fetched, in this process or in workers
                 fetched += 1
-                fetch_errors += bool(data.errors)
-                errors.extend(data.errors)
-                phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
-                if data.usable:
-                    try:
-                        # Keep what catalysts need, not the bars: 5,000 histories are 1.3M objects.
-                        scored.append(Scored(score_history(data.history), attrs.evolve(data, history=None)))
-                    except InsufficientHistory as exc:
-                        errors.append(DataError(data.ticker, DataPiece.HISTORY, "insufficient", str(exc)))
-                    except ValueError as exc:
-                        errors.append(DataError(data.ticker, DataPiece.HISTORY, "malformed", str(exc)))
-                phases.progress(Phase.SCORING, fetched, len(tickers))
+                fetch_errors += bool(scan.data.errors)
+                errors.extend(scan.data.errors)
+                if scan.scored is not None:
+                    scored.append(Scored(scan.scored, scan.data))
+                elif scan.score_error is not None:
+                    errors.append(scan.score_error)
+                if fetched % every == 0 or fetched == len(tickers):
+                    phases.progress(Phase.DATA_FETCH, fetched, len(tickers))
+                    phases.progress(Phase.SCORING, fetched, len(tickers))
     scoring_errors = fetched - len(scored)
     await phases.finish(Phase.SCORING, errors=scoring_errors)
 

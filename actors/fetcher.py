@@ -11,6 +11,11 @@ Each ticker's history comes first (its last bar is the as-of date); earnings for
 fetched only for the top-N tickers, in the options phase: 5,000 chains nobody reads would cost
 more than the whole rest of the scan.
 
+Providers that compute their data in this process (``in_process = True``, e.g. sim) take a
+fast path: no task, timeout or rate wait per piece (none of them can ever fire for code that
+never waits), the pieces one after the other. Errors and retries are handled exactly as for
+any provider.
+
 Failures are per ticker and per piece (:class:`~messages.market.DataError`); only
 ``ProviderUnavailable`` (transport, timeout, HTTP error) is retried, with
 ``fetch_retry_delays``. Malformed data and missing pieces are final and never crash the scan.
@@ -29,7 +34,7 @@ import trio
 
 from actors.errors import ProviderError, ProviderUnavailable
 from actors.providers.base import Provider
-from messages.market import DataError, DataPiece, OptionChain, TickerData
+from messages.market import DataError, DataPiece, OptionChain, PriceColumns, PriceHistory, TickerData
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +85,22 @@ class Fetcher:
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0, got {timeout}")
         self.provider = provider
+        #: True when the provider computes its answers here, without I/O (see the module docstring).
+        self.in_process = bool(getattr(provider, "in_process", False))
         self._limiter = trio.CapacityLimiter(concurrency)
         self._rate = MinInterval(1.0 / rate if (rate := getattr(provider, "requests_per_second", 0)) else 0.0)
         self._retry_delays = tuple(retry_delays)
         self._timeout = timeout
         self._horizon = dt.timedelta(days=earnings_horizon_days)
         self._done = self._calls = self._retries = self._errors = 0
+
+    @property
+    def retry_delays(self) -> tuple[float, ...]:
+        return self._retry_delays
+
+    @property
+    def earnings_horizon_days(self) -> int:
+        return self._horizon.days
 
     def statistics(self) -> FetcherStatistics:
         return FetcherStatistics(
@@ -101,6 +116,13 @@ class Fetcher:
 
         Closes ``send`` when all tickers are done.
         """
+        if self.in_process:  # one ticker after the other: a task per ticker would only add overhead
+            async with send:
+                for ticker in tickers:
+                    data = await self.fetch_ticker(ticker)
+                    self._done += 1
+                    await send.send(data)
+            return
         async with send, trio.open_nursery() as nursery:
             for ticker in tickers:
                 await self._limiter.acquire_on_behalf_of(ticker)
@@ -120,23 +142,53 @@ class Fetcher:
         errors: list[DataError] = []
         history = await self._call(ticker, DataPiece.HISTORY, lambda: self.provider.history(ticker), errors)
         if history is None or not history.bars:
-            return TickerData(
-                ticker=ticker,
-                as_of=history.as_of if history else dt.date.min,
-                source=self.provider.name,
-                history=history,
-                errors=tuple(errors),
-                synthetic=self.provider.synthetic,
-            )
-        as_of = history.as_of
+            return self._without_history(ticker, history.as_of if history else None, errors, history)
+        return await self._with_extras(ticker, history.as_of, errors, history)
+
+    async def fetch_columns(self, ticker: str) -> tuple[TickerData, PriceColumns | None]:
+        """:meth:`fetch_ticker` with the history as columns (``provider.history_columns``).
+
+        The :class:`TickerData` carries no history; the columns come beside it. For worker
+        processes that score where the data is made (:mod:`actors.fetch_score`).
+        """
+        errors: list[DataError] = []
+        columns = await self._call(
+            ticker, DataPiece.HISTORY, lambda: self.provider.history_columns(ticker), errors  # type: ignore[attr-defined]
+        )
+        if columns is None or not columns.closes:
+            return self._without_history(ticker, columns.as_of if columns else None, errors, None), None
+        return await self._with_extras(ticker, columns.as_of, errors, None), columns
+
+    def _without_history(
+        self, ticker: str, as_of: dt.date | None, errors: list[DataError], history: PriceHistory | None
+    ) -> TickerData:
+        return TickerData(
+            ticker=ticker,
+            as_of=as_of or dt.date.min,
+            source=self.provider.name,
+            history=history,
+            errors=tuple(errors),
+            synthetic=self.provider.synthetic,
+        )
+
+    async def _with_extras(
+        self, ticker: str, as_of: dt.date, errors: list[DataError], history: PriceHistory | None
+    ) -> TickerData:
+        """Earnings and news of a ticker whose history is in hand, and the TickerData of it all."""
         results: dict[DataPiece, object] = {}
 
         async def get(piece: DataPiece, fn: Callable[[], Awaitable[object]]) -> None:
             results[piece] = await self._call(ticker, piece, fn, errors)
 
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(get, DataPiece.EARNINGS, lambda: self.provider.earnings(ticker, as_of, as_of + self._horizon))
-            nursery.start_soon(get, DataPiece.NEWS, lambda: self.provider.news(ticker))
+        earnings = lambda: self.provider.earnings(ticker, as_of, as_of + self._horizon)  # noqa: E731
+        news = lambda: self.provider.news(ticker)  # noqa: E731
+        if self.in_process:
+            await get(DataPiece.EARNINGS, earnings)
+            await get(DataPiece.NEWS, news)
+        else:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(get, DataPiece.EARNINGS, earnings)
+                nursery.start_soon(get, DataPiece.NEWS, news)
         return TickerData(
             ticker=ticker,
             as_of=as_of,
@@ -161,7 +213,7 @@ class Fetcher:
         async with trio.open_nursery() as nursery:
             for ticker in tickers:
                 nursery.start_soon(one, ticker)
-        return out
+        return {ticker: out[ticker] for ticker in tickers if ticker in out}  # in the order asked: deterministic
 
     async def _call(
         self,
@@ -172,9 +224,11 @@ class Fetcher:
     ) -> T | None:
         delays = iter(self._retry_delays)
         while True:
-            await self._rate.wait()
             self._calls += 1
             try:
+                if self.in_process:
+                    return await fn()
+                await self._rate.wait()
                 with trio.fail_after(self._timeout):
                     return await fn()
             except trio.TooSlowError:

@@ -7,15 +7,17 @@ Ctrl-C and SIGTERM cancel the scan; the coordinator marks the run INTERRUPTED an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
-import json
+import itertools
 import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import attrs
 import trio
 
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
@@ -25,11 +27,11 @@ from actors.debate.wiring import client_settings, open_debate_runner
 from actors.display import ProgressDisplay, render_report
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
-from actors.report import scan_report
+from actors.report import iter_json, scan_report
 from actors.runtime import EventBus, spawn, stop
 from actors.store.client import StoreClient
 from actors.store.persister import run_persister, store_options
-from actors.store.reader import load_run
+from actors.store.reader import open_reader
 from actors.errors import ConfigError, StoreError
 from messages.scan import RunStatus, ScanRequested
 
@@ -48,20 +50,29 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
     if outcome is None:
         print(f"interrupted: run marked INTERRUPTED in {db}; what was checkpointed is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    try:  # what is shown is what was saved, plus what was not, marked unsaved
-        detail = load_run(db, outcome.run_id)
-    except StoreError as exc:
-        logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
-        detail = None
-    report = scan_report(outcome, detail, db=str(db))
-    if args.json:
-        if args.top:
-            report["results"] = report["results"][: args.top]
-        json.dump(report, sys.stdout, indent=None, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
-        render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
-    if outcome.status is RunStatus.FAILED or not (outcome.results_saved and outcome.status_saved):
+    with contextlib.ExitStack() as stack:
+        try:  # what is shown is what was saved, plus what was not, marked unsaved
+            reader = stack.enter_context(open_reader(db))
+            detail = reader.load_run(outcome.run_id, results=False)
+            # The result rows come from the store one at a time, not validated again (we just
+            # wrote them), so --json streams them.
+            rows = reader.result_rows(outcome.run_id)
+        except StoreError as exc:
+            logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
+            detail = rows = None
+        report = scan_report(outcome, detail, db=str(db), results=rows)
+        failed = outcome.status is RunStatus.FAILED or not (outcome.results_saved and outcome.status_saved)
+        if detail is not None and outcome.results_saved:
+            outcome = attrs.evolve(outcome, results=())  # the in-memory copy is no longer needed
+        if args.json:
+            if args.top:
+                report["results"] = itertools.islice(report["results"], args.top)
+            sys.stdout.writelines(iter_json(report))
+            sys.stdout.write("\n")
+        else:
+            report["results"] = list(report["results"])
+            render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
+    if failed:
         return EXIT_FAILED
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
         return EXIT_PARTIAL

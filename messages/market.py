@@ -50,6 +50,29 @@ class PriceHistory:
 
 
 @frozen
+class PriceColumns:
+    """A price history as columns, oldest first: what CPU-bound scoring reads, without ``Bar`` objects.
+
+    Used where the bars never leave a worker process (:mod:`actors.fetch_score`); the columns
+    hold the same numbers as the :class:`PriceHistory` the provider's ``history()`` returns.
+    """
+
+    ticker: str
+    dates: tuple[dt.date, ...]
+    opens: tuple[float, ...]
+    highs: tuple[float, ...]
+    lows: tuple[float, ...]
+    closes: tuple[float, ...]
+    volumes: tuple[float, ...]
+    as_of: dt.date
+    source: str
+
+    def to_history(self) -> PriceHistory:
+        bars = tuple(map(Bar, self.dates, self.opens, self.highs, self.lows, self.closes, self.volumes))
+        return PriceHistory(ticker=self.ticker, bars=bars, as_of=self.as_of, source=self.source)
+
+
+@frozen
 class OptionQuote:
     """One contract of a chain. Greeks are None when the provider did not give usable ones."""
 

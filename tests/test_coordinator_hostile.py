@@ -17,7 +17,7 @@ from actors.config import Settings
 from actors.coordinator import run_scan
 from actors.fetcher import Fetcher
 from actors.providers.sim import SimProvider
-from messages.market import DataPiece, PriceHistory
+from messages.market import DataPiece, PriceColumns, PriceHistory
 from messages.scan import RunStatus, ScanRequested
 from tests.debate.fakes import memory_store
 
@@ -37,6 +37,16 @@ class _PoisonedSim(SimProvider):
             return history
         last = attrs.evolve(history.bars[-1], **{self._field: self._value})
         return attrs.evolve(history, bars=(*history.bars[:-1], last))
+
+    async def history_columns(self, ticker: str) -> PriceColumns:
+        """The same poisoned history as columns: the path the scan takes for the sim."""
+        history = await self.history(ticker)
+        bars = history.bars
+        return PriceColumns(
+            ticker=history.ticker, dates=tuple(b.date for b in bars), opens=tuple(b.open for b in bars),
+            highs=tuple(b.high for b in bars), lows=tuple(b.low for b in bars), closes=tuple(b.close for b in bars),
+            volumes=tuple(b.volume for b in bars), as_of=history.as_of, source=history.source,
+        )
 
 
 @pytest.mark.parametrize(

@@ -135,3 +135,37 @@ async def test_chains_are_fetched_for_the_requested_tickers_only(autojump_clock)
     chains = await Fetcher(FlakyProvider()).fetch_chains(["A", "B"])
     assert set(chains) == {"A", "B"}
     assert chains["A"].kind == "missing"
+
+
+class InProcessProvider(FlakyProvider):
+    """The same provider, declaring that it computes its answers in this process."""
+
+    in_process = True
+
+
+async def test_in_process_provider_gets_the_same_data_one_piece_at_a_time(autojump_clock):
+    """The fast path: the same TickerData in universe order, pieces one after the other, no task per ticker."""
+    tickers = ["A", "BAD", "C"]
+    errors = {("BAD", "earnings"): DataNotAvailable}
+    normal = await _collect(Fetcher(FlakyProvider(errors=errors), concurrency=1), tickers)
+    provider = InProcessProvider(errors=errors, latency=1.0)
+    fast = await _collect(Fetcher(provider, concurrency=8), tickers)
+    assert fast == normal
+    assert [d.ticker for d in fast] == tickers
+    assert provider.max_in_flight == 1
+    assert trio.current_time() == 9.0  # 3 tickers x 3 pieces x 1 s, strictly sequential
+
+
+async def test_in_process_provider_is_retried_like_any_other(autojump_clock):
+    """ProviderUnavailable from an in-process provider is retried with the same delays."""
+    provider = InProcessProvider(fail_times=2)
+    (data,) = await _collect(Fetcher(provider, retry_delays=(1, 2, 4)), ["AAA"])
+    assert [t for t, _, piece in provider.calls if piece == "history"] == [0.0, 1.0, 3.0]
+    assert data.usable
+
+
+async def test_chains_come_back_in_the_order_asked(autojump_clock):
+    """fetch_chains' dict follows the order of the tickers asked for, whatever finished first."""
+    provider = FlakyProvider(latency=1.0)
+    chains = await Fetcher(provider, concurrency=4).fetch_chains(["D", "C", "B", "A"])
+    assert list(chains) == ["D", "C", "B", "A"]

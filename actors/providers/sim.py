@@ -12,7 +12,10 @@ for about two thirds of the tickers (half of those within 60 days), unknown (Non
 keeping thousands of histories would cost hundreds of MB.
 
 Generation is CPU work on the trio thread after a checkpoint (about 0.2 ms per history; a
-chain about 2 ms), never a worker thread, so virtual-time tests stay deterministic.
+chain about 2 ms), never a worker thread, so virtual-time tests stay deterministic. The
+provider is ``in_process`` (the fetcher skips per-piece timeouts and tasks for it), and
+:meth:`SimProvider.worker_options` rebuilds the same market in a worker process
+(:mod:`actors.fetch_score`), where large universes are generated and scored.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from actors.errors import DataNotAvailable, ProviderUnavailable, UnknownTicker
 from actors.providers.sim_market import (
     business_days,
     generate_bars,
+    generate_columns,
     generate_earnings,
     generate_headlines,
     generate_quotes,
@@ -33,7 +37,7 @@ from actors.providers.sim_market import (
     realized_vol,
     rng_for,
 )
-from messages.market import EarningsEvent, Headline, OptionChain, PriceHistory
+from messages.market import EarningsEvent, Headline, OptionChain, PriceColumns, PriceHistory
 
 __all__ = ["SimProvider"]
 
@@ -48,6 +52,8 @@ class SimProvider:
 
     name = SOURCE
     synthetic = True
+    #: Answers are computed here, with no I/O: the fetcher's fast path (see actors.fetcher).
+    in_process = True
 
     def __init__(
         self,
@@ -75,6 +81,10 @@ class SimProvider:
         self._closed = False
         self._recent_return: dict[str, float] = {}
 
+    def worker_options(self) -> dict[str, object]:
+        """The ``make_provider("sim", **options)`` that builds this same market in another process."""
+        return {"size": self.size, "seed": self.seed, "as_of": self.as_of, "history_days": self.history_days}
+
     def default_universe(self) -> tuple[str, ...]:
         """All ``size`` tickers, in order."""
         width = self._width
@@ -83,6 +93,18 @@ class SimProvider:
     async def history(self, ticker: str) -> PriceHistory:
         ticker = await self._enter(ticker, "history")
         return self._history(ticker)
+
+    async def history_columns(self, ticker: str) -> PriceColumns:
+        """:meth:`history` as columns (the same numbers, no ``Bar`` objects): for worker processes."""
+        ticker = await self._enter(ticker, "history")
+        if self._table is None:
+            self._table = normal_table(self.seed, self.history_days)
+        opens, highs, lows, closes, volumes = generate_columns(self.seed, ticker, len(self._dates), self._table)
+        self._recent_return[ticker] = closes[-1] / closes[-21] - 1.0
+        return PriceColumns(
+            ticker=ticker, dates=self._dates, opens=tuple(opens), highs=tuple(highs), lows=tuple(lows),
+            closes=tuple(closes), volumes=tuple(volumes), as_of=self.as_of, source=SOURCE,
+        )
 
     async def chain(self, ticker: str) -> OptionChain:
         ticker = await self._enter(ticker, "chain")

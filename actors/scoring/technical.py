@@ -50,6 +50,7 @@ per-ticker error; no ``OverflowError``, ``ZeroDivisionError`` or NaN leaves this
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Callable
@@ -67,10 +68,10 @@ from actors.scoring.indicators import (
     wilder_average,
 )
 from actors.scoring.weights import DEFAULT_WEIGHTS, Weights
-from messages.market import PriceHistory
+from messages.market import PriceColumns, PriceHistory
 from messages.scan import Direction, ScoreComponent, TickerScored
 
-__all__ = ["MIN_BARS", "NEUTRAL_BAND", "TAIL_BARS", "score_history"]
+__all__ = ["MIN_BARS", "NEUTRAL_BAND", "TAIL_BARS", "score_columns", "score_history"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,20 @@ def _directional(fn: Callable[[_Features, int], float], f: _Features, s: int) ->
     return fn(f, s)
 
 
+def _plausible(prices: tuple[list[float], ...], volumes: list[float]) -> bool:
+    """The fast check of a tail: NaN or inf anywhere shows in the total; then the bounds."""
+    try:
+        total = sum(map(sum, prices)) + sum(volumes)
+        return (
+            math.isfinite(total)
+            and all(MIN_PRICE <= min(p) and max(p) < MAX_PRICE for p in prices)
+            and 0 <= min(volumes)
+            and max(volumes) < MAX_VOLUME
+        )
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _extract(history: PriceHistory) -> tuple[list[float], list[float], list[float], list[float]]:
     bars = history.bars[-TAIL_BARS:]
     closes = [b.close for b in bars]
@@ -208,17 +223,7 @@ def _extract(history: PriceHistory) -> tuple[list[float], list[float], list[floa
     volumes = [b.volume for b in bars]
     opens = [b.open for b in bars]
     prices = (opens, highs, lows, closes)
-    try:  # the fast check; NaN or inf anywhere shows in the total
-        total = sum(map(sum, prices)) + sum(volumes)
-        plausible = (
-            math.isfinite(total)
-            and all(MIN_PRICE <= min(p) and max(p) < MAX_PRICE for p in prices)
-            and 0 <= min(volumes)
-            and max(volumes) < MAX_VOLUME
-        )
-    except OverflowError:  # an int too large for a float
-        plausible = False
-    if plausible:
+    if _plausible(prices, volumes):
         return closes, highs, lows, volumes
     for b in bars:  # find and name the bad bar
         for name in ("open", "high", "low", "close"):
@@ -241,17 +246,42 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
     """
     if len(history.bars) < MIN_BARS:
         raise InsufficientHistory(history.ticker, got=len(history.bars), needed=MIN_BARS)
+    return _guarded(history.ticker, lambda: _score(history.ticker, history.as_of, *_extract(history), weights))
+
+
+def score_columns(series: PriceColumns, *, weights: Weights = DEFAULT_WEIGHTS) -> TickerScored:
+    """:func:`score_history` of a history held as columns: the same score, no ``Bar`` objects.
+
+    Raises:
+        InsufficientHistory: fewer than ``MIN_BARS`` bars.
+        UnusableHistory: a bar in the tail is implausible (see :func:`_extract`), or scoring failed.
+    """
+    if len(series.closes) < MIN_BARS:
+        raise InsufficientHistory(series.ticker, got=len(series.closes), needed=MIN_BARS)
+    tail = slice(-TAIL_BARS, None)
+    opens, closes, highs, lows, volumes = (
+        list(c[tail]) for c in (series.opens, series.closes, series.highs, series.lows, series.volumes)
+    )
+    if not _plausible((opens, highs, lows, closes), volumes):
+        # The checks of _extract, run on the same tail through the same code (rarely: only when
+        # the fast check says something is off), so the error names the bad bar.
+        _extract(series.to_history())
+    return _guarded(series.ticker, lambda: _score(series.ticker, series.as_of, closes, highs, lows, volumes, weights))
+
+
+def _guarded(ticker: str, score: Callable[[], TickerScored]) -> TickerScored:
+    """``score()``, with any arithmetic failure on hostile-but-plausible bars as ``UnusableHistory``."""
     try:
-        closes, highs, lows, volumes = _extract(history)
-        return _score(history, closes, highs, lows, volumes, weights)
+        return score()
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, UnusableHistory):
             raise
-        raise UnusableHistory(history.ticker, f"scoring failed on these bars: {type(exc).__name__}: {exc}") from exc
+        raise UnusableHistory(ticker, f"scoring failed on these bars: {type(exc).__name__}: {exc}") from exc
 
 
 def _score(
-    history: PriceHistory,
+    ticker: str,
+    as_of: dt.date,
     closes: list[float],
     highs: list[float],
     lows: list[float],
@@ -259,7 +289,7 @@ def _score(
     weights: Weights,
 ) -> TickerScored:
     f = _Features(closes, highs, lows, volumes)
-    _check_finite(history.ticker, f)
+    _check_finite(ticker, f)
     vote = _direction_vote(f)
     if vote >= NEUTRAL_BAND:
         direction, s = Direction.BULLISH, 1
@@ -300,15 +330,15 @@ def _score(
     )
     for name, (value, _detail) in values.items():
         if not math.isfinite(value):
-            raise UnusableHistory(history.ticker, f"component {name} is {value!r} on these bars")
+            raise UnusableHistory(ticker, f"component {name} is {value!r} on these bars")
     score = 100.0 * math.fsum(weight * values[name][0] for name, weight in weights.items())
     score = round(min(100.0, max(0.0, score)), 2)
-    logger.debug("%s scored %.1f %s (vote %+.2f)", history.ticker, score, direction.value, vote)
+    logger.debug("%s scored %.1f %s (vote %+.2f)", ticker, score, direction.value, vote)
     return TickerScored(
-        ticker=history.ticker,
+        ticker=ticker,
         score=score,
         direction=direction,
         components=components,
         last_close=close,
-        as_of=history.as_of,
+        as_of=as_of,
     )

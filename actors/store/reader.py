@@ -31,7 +31,7 @@ from messages.convert import unstructure
 from messages.articles import Article, ArticleScore, ArticleStatus, Sentiment
 from messages.debate import AgentOutcome, AgentRole, DebateFinished, DebateStatus, Verdict
 from messages.market import DataError, DataPiece, OptionType
-from messages.scan import Direction, OptionPick, Phase, RunStatus, TickerResult
+from messages.scan import Catalyst, Direction, OptionPick, Phase, RunStatus, ScoreComponent, TickerResult
 
 __all__ = [
     "ArticleRecord",
@@ -138,6 +138,23 @@ def _option(row: tuple) -> OptionPick | None:
     )
 
 
+_COMPONENT_KEYS = tuple(a.name for a in attrs.fields(ScoreComponent))
+_CATALYST_KEYS = tuple(a.name for a in attrs.fields(Catalyst))
+_OPTION_KEYS = tuple(a.name for a in attrs.fields(OptionPick))
+
+
+def _result_dict(r: tuple) -> dict[str, Any]:
+    """One result row as ``unstructure`` of its :class:`TickerResult` would give it (same keys, order, values)."""
+    option = None if r[11] is None else dict(zip(_OPTION_KEYS, r[11:]))
+    return {
+        "ticker": r[0], "rank": r[1], "score": r[2], "technical_score": r[3], "direction": r[4],
+        "last_close": r[7], "as_of": r[8], "synthetic": bool(r[9]),
+        "components": [{k: c[k] for k in _COMPONENT_KEYS} for c in json.loads(r[5])],
+        "catalysts": [{k: c.get(k) for k in _CATALYST_KEYS} for c in json.loads(r[6])],
+        "option": option, "no_option_reason": r[10],
+    }
+
+
 class StoreReader:
     """Queries over one read-only connection; close it (or use :func:`open_reader`)."""
 
@@ -193,8 +210,12 @@ class StoreReader:
             raise RunNotFound(f"run id prefix {run_id!r} is ambiguous: matches {shown}")
         return matches[0]
 
-    def load_run(self, run_id: str) -> RunDetail:
-        """A run with its phases, results (with pick or no-option reason), errors, debates, theses."""
+    def load_run(self, run_id: str, *, results: bool = True) -> RunDetail:
+        """A run with its phases, results (with pick or no-option reason), errors, debates, theses.
+
+        ``results=False`` leaves ``results`` empty: for callers that stream them with
+        :meth:`result_rows` instead (20,000 results are a lot of objects to hold).
+        """
         rid = self.resolve_run_id(run_id)
         run_row = self._rows(
             f"SELECT {_RUN_COLUMNS}, settings_json, errors_json FROM scan_runs WHERE id = ?", (rid,)
@@ -212,7 +233,7 @@ class StoreReader:
             settings_json=run_row[-2],
             errors=tuple(json.loads(run_row[-1])),
             phases=phases,
-            results=self._results(rid),
+            results=self._results(rid) if results else (),
             data_errors=tuple(
                 DataError(ticker=t, piece=DataPiece(p), kind=k, message=m)
                 for t, p, k, m in self._rows(
@@ -234,8 +255,8 @@ class StoreReader:
             theses=self._theses(rid),
         )
 
-    def _results(self, rid: str) -> tuple[TickerResult, ...]:
-        rows = self._rows(
+    def _result_tuples(self, rid: str) -> list[tuple]:
+        return self._rows(
             "SELECT s.ticker, s.rank, s.score, s.technical_score, s.direction, s.components_json,"
             " s.catalysts_json, s.last_close, s.as_of, s.synthetic, s.no_option_reason,"
             " o.contract, o.type, o.strike, o.expiry, o.dte, o.delta, o.bid, o.ask, o.mid,"
@@ -245,6 +266,20 @@ class StoreReader:
             " WHERE s.run_id = ? ORDER BY s.rank, s.ticker",
             (rid,),
         )
+
+    def result_rows(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """A run's results in rank order as JSON-shaped dicts, built one at a time.
+
+        The same values as ``unstructure`` of the :class:`TickerResult` that :meth:`load_run`
+        returns, without structuring and validating again what this store wrote: for
+        streaming large runs (``bin/scan --json``). The rows are read before this returns,
+        so a read error is raised here, not halfway through the iteration.
+        """
+        rows = self._result_tuples(self.resolve_run_id(run_id))
+        return (_result_dict(r) for r in rows)
+
+    def _results(self, rid: str) -> tuple[TickerResult, ...]:
+        rows = self._result_tuples(rid)
         return tuple(
             TickerResult(
                 ticker=r[0], rank=r[1], score=r[2], technical_score=r[3], direction=Direction(r[4]),
