@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from actors.config import Settings
+from actors.llm.budget import FIRST_CHUNK_LISTENER
 from actors.llm.client import ChatMessage
 from actors.llm.outcome import CallOutcome, FailureKind
 from actors.runtime import spawn
@@ -93,8 +94,13 @@ class FakeChat:
         attempt = transport_failures = parse_failures = 0
         while True:
             attempt += 1
+            listener = FIRST_CHUNK_LISTENER.get()  # like a streaming client: the reply's first chunk
+            if listener is not None:
+                listener.attempt_started()
             await trio.sleep(self.latency)
             failure = self.script(ticker, role, attempt)
+            if listener is not None and failure in (None, FailureKind.INVALID_OUTPUT):
+                listener.first_chunk(self.latency)
             if self.observer:
                 self.observer(failure)
             if failure is None:

@@ -34,11 +34,11 @@ async def _run_pool(client_kwargs, n=10, *, concurrency=3, phase_timeout=600.0, 
     return summary, memory, client, published
 
 
-async def test_happy_path_matches_the_ideal_schedule(autojump_clock):
-    """10 tickers, 3 workers, 1 s per call: ceil(10/3) * 3 * 1 s = 12 s exactly."""
+async def test_happy_path_matches_the_lower_bound(autojump_clock):
+    """10 tickers, 3 slots, 1 s per call: ceil(30/3) * 1 s = 10 s exactly (depth-first took 12)."""
     start = trio.current_time()
     summary, memory, client, _ = await _run_pool({"latency": 1.0})
-    assert trio.current_time() - start == pytest.approx(12.0, abs=0.05)
+    assert trio.current_time() - start == pytest.approx(10.0, abs=0.05)
     assert summary.requested == summary.completed == 10
     assert summary.status == "ok"
     assert len(memory.outcomes) == 30
@@ -86,14 +86,16 @@ async def test_failed_agent_fails_the_debate_and_risk_never_runs(autojump_clock)
 
 
 async def test_deadline_cuts_off_running_and_skips_queued(autojump_clock):
-    """At the phase deadline running debates are CUT_OFF, queued SKIPPED, finished ones stay."""
+    """At the phase deadline running debates are CUT_OFF, queued SKIPPED, finished ones stay.
+
+    4.5 s leaves 4 rounds of 3 slots: 4 debates fit (depth-first finishes 3), the 3 bulls started
+    in the fifth round are cut off, the last 3 tickers never start.
+    """
     start = trio.current_time()
     summary, memory, _, _ = await _run_pool({"latency": 1.0}, n=10, phase_timeout=4.5)
     assert trio.current_time() - start == pytest.approx(4.5, abs=0.05)
     statuses = [d.status for d in summary.finished]
-    assert statuses.count(DebateStatus.COMPLETED) == 3
-    assert statuses.count(DebateStatus.CUT_OFF) == 3
-    assert statuses.count(DebateStatus.SKIPPED) == 4
+    assert statuses == [DebateStatus.COMPLETED] * 4 + [DebateStatus.CUT_OFF] * 3 + [DebateStatus.SKIPPED] * 3
     assert summary.status == "partial" and summary.skipped_reason.startswith("deadline")
     cancelled = [o for o in memory.outcomes if o.failure == "cancelled"]
     assert len(cancelled) == 3 and all(o.detail == "cut off: deadline" for o in cancelled)
