@@ -26,6 +26,7 @@ from actors.health.monitor import HealthMonitor
 from actors.llm.budget import Timeouts
 from actors.llm.retry import RetryPolicy
 from actors.llm.client import ChatClient, make_client
+from actors.llm.limiter import AdaptiveLimit, ConcurrencyLimiter
 from actors.llm.outcome import FailureKind
 from actors.store.client import StoreClient
 from messages.debate import DebateFinished, DebateStatus
@@ -72,6 +73,15 @@ def client_settings(settings: Settings, observer: Callable[[FailureKind | None],
             "ai_backend = claude needs an API key: set ANTHROPIC_API_KEY or anthropic_api_key_file"
         )
     return {**common, "model": settings.anthropic_model, "api_key": key}
+
+
+def llm_limiter(settings: Settings) -> ConcurrencyLimiter:
+    """LLM slots between ``ai_concurrency_min`` and ``ai_debate_concurrency``, adapting in between."""
+    return ConcurrencyLimiter(AdaptiveLimit(
+        minimum=settings.ai_concurrency_min,
+        maximum=settings.ai_debate_concurrency,
+        first_chunk_timeout=settings.ai_first_chunk_timeout,
+    ))
 
 
 def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Callable[[FailureKind | None], None]:
@@ -138,7 +148,7 @@ async def open_debate_runner(
                 store=store,
                 breaker=breaker,
                 publish=publish,
-                concurrency=settings.ai_debate_concurrency,
+                limiter=llm_limiter(settings),
                 phase_timeout=settings.ai_debate_phase_timeout,
             )
 

@@ -14,7 +14,10 @@ Sends: replies in the real Ollama shapes (``fake_ollama_replies``); with ``"form
 the content is JSON fitting the schema, deterministic per seed and request number.
 
 Owns: the fault profile (``fake_ollama_profile.Profile``), the request counter and the request
-log. Each chat/generate request gets one planned outcome: ``ok``, ``http_500``, ``http_503`` /
+log, and the generation slots: with ``parallel`` N (like ``OLLAMA_NUM_PARALLEL``) at most N
+chat/generate requests are served at once and the rest wait, first come first served, before
+their first byte (the log's ``queued`` says how long). Each chat/generate request gets one
+planned outcome: ``ok``, ``http_500``, ``http_503`` /
 ``http_429`` (with ``Retry-After``), ``malformed``, ``stall`` (some chunks, then silence on an
 open socket), ``drop`` (some chunks, then the socket is closed mid-body), ``hang`` (the request
 is read and never answered), ``model_missing`` (404). ``hang_all`` makes every non-control
@@ -77,6 +80,8 @@ class FakeOllamaServer:
         self._log: collections.deque[Record] = collections.deque(maxlen=log_limit)
         self._next_id = 0
         self._number = 0
+        self._serving = 0
+        self._waiting = trio.lowlevel.ParkingLot()
 
     def statistics(self) -> FakeOllamaStatistics:
         """Counts over the current request log."""
@@ -91,6 +96,7 @@ class FakeOllamaServer:
         """Replace the profile (unlisted keys take launch values) and restart numbering and script."""
         self.profile = Profile.from_mapping(data, base=self.launch_profile)
         self._number = 0
+        self._admit()
         logger.info("profile replaced: %s", data)
         return self.profile
 
@@ -100,6 +106,27 @@ class FakeOllamaServer:
         self._number = 0
         self._next_id = 0
         self._log.clear()
+        self._admit()
+
+    def _admit(self) -> None:
+        """Hand free generation slots to waiting requests, oldest first."""
+        while len(self._waiting) and (self.profile.parallel == 0 or self._serving < self.profile.parallel):
+            self._serving += 1
+            self._waiting.unpark(count=1)
+
+    async def _take_slot(self, record: Record) -> None:
+        """Wait for a generation slot (``parallel``); the time waited goes into the log."""
+        parallel = self.profile.parallel
+        if not len(self._waiting) and (parallel == 0 or self._serving < parallel):
+            self._serving += 1
+            return
+        began = trio.current_time()
+        await self._waiting.park()  # _admit took the slot for us
+        record.queued = trio.current_time() - began
+
+    def _give_slot(self) -> None:
+        self._serving -= 1
+        self._admit()
 
     def request_log(self) -> list[dict[str, Any]]:
         """The log as JSON-ready dicts, oldest first."""
@@ -225,12 +252,22 @@ class FakeOllamaServer:
         if not _listed(model, profile.models):
             outcome = "model_missing"
         ex.record.outcome = outcome
+        if outcome == "model_missing":  # answered before any queue, as Ollama does
+            await trio.sleep(profile.latency_first)
+            await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'), outcome)
+            return
+        await self._take_slot(ex.record)
+        try:
+            await self._serve(ex, profile, request, model, number, outcome, chat=chat)
+        finally:
+            self._give_slot()
+
+    async def _serve(self, ex: Exchange, profile: Profile, request: dict[str, Any], model: str, number: int,
+                     outcome: str, *, chat: bool) -> None:
+        """One generation request holding a slot: its planned outcome, after ``latency_first``."""
         if outcome == "hang":
             await trio.sleep_forever()
         await trio.sleep(profile.latency_first)
-        if outcome == "model_missing":
-            await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'), outcome)
-            return
         if outcome in _ERRORS:
             status, message = _ERRORS[outcome]
             extra = (("Retry-After", str(profile.retry_after)),) if status in (429, 503) else ()
@@ -319,6 +356,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunks", type=int, default=defaults.chunks, help="pieces the content is streamed in")
     parser.add_argument("--stall-after", type=int, default=defaults.stall_after,
                         help="chunks sent before a stall or drop")
+    parser.add_argument("--parallel", type=int, default=defaults.parallel, metavar="N",
+                        help="generation requests served at once, the rest wait before their first byte "
+                        "(like OLLAMA_NUM_PARALLEL; default 0: no limit)")
     parser.add_argument("--retry-after", type=int, default=defaults.retry_after,
                         help="Retry-After seconds on 429/503")
     for fault in FAULTS:
