@@ -6,14 +6,18 @@ timeout. The time to the first chunk is therefore the signal: its floor (the sma
 value) is the server's own latency, anything above it is queueing. In the manner of Netflix's
 concurrency-limits (AIMD with a latency signal, slow start as in TCP):
 
-- *Slow start*: from ``initial`` (2), every unqueued first chunk of a call made while we used at
-  least half the limit adds 1, until the first queued one.
+- *Slow start*: from ``initial`` (2), an unqueued first chunk of a call made while the whole
+  limit was in use (``x`` calls) proves the server serves ``x`` at once: the limit becomes
+  ``x + 1`` — one request beyond what is proven, so at most one call at a time can queue
+  behind ours — until the first queued one.
 - *Queued* (first chunk more than ``max(queue_floor, queue_fraction × service time)`` above the
-  floor): the server could not start a request while ``x`` of ours were in flight, so the limit
-  drops to at most ``x - 1``. The limit never waits for queueing to become a timeout.
+  floor): the server could not start a request while ``x`` of ours were at it, so the limit
+  drops to at most ``x - 1``, and halves when the wait exceeded 1.5 service times (a queue of
+  several rounds: the server shrank or another client arrived). The limit never waits for
+  queueing to become a timeout.
 - *First-chunk timeout*: the limit halves (and is at most ``x - 1``).
-- *Probing*: after slow start, each unqueued first chunk adds ``1 / limit`` (one per round of
-  calls), so a server that can serve more gets more; a probe costs one request one service time
+- *Probing*: after slow start, each unqueued first chunk of a call made with the whole limit
+  in use adds ``1 / (2 × limit)`` (one slot per two rounds of calls), so a server that can serve more gets more; a probe costs one request one service time
   of queueing. Probing above the current level stops while a service time exceeds half the
   first-chunk timeout (a probe must never cost a timeout).
 - The limit stays within ``[minimum, maximum]`` (``ai_concurrency_min``,
@@ -65,6 +69,7 @@ class AdaptiveLimit:
     queue_floor: float = 0.01
     queue_fraction: float = 0.25
     window: int = 50
+    probe_rounds: int = 2
     limit: float = attrs.field(init=False)
     slow_start: bool = attrs.field(init=False, default=True)
     service: float | None = attrs.field(init=False, default=None)
@@ -102,17 +107,30 @@ class AdaptiveLimit:
         return waited - floor > max(self.queue_floor, self.queue_fraction * scale)
 
     def on_first_chunk(self, waited: float, *, in_flight: int) -> None:
-        """An attempt got its first chunk ``waited`` s after it was sent, with ``in_flight`` of ours out."""
+        """An attempt got its first chunk ``waited`` s after it was sent, with ``in_flight`` of ours out.
+
+        ``in_flight`` counts our attempts at the server when this one was sent, itself included
+        (it was last in line). Unqueued with the whole limit in use proves the server serves
+        ``in_flight`` at once: in slow start the limit becomes ``in_flight + 1`` (one request
+        beyond what is proven, never more); afterwards it grows by ``1 / (probe_rounds × limit)``.
+        """
         self._recent.append(waited)
         if self.queued(waited):
             self.counts["queued"] += 1
             self.slow_start = False
-            self._set(min(self.limit, in_flight - 1), "queued first chunk")
+            target = min(self.limit, in_flight - 1)
+            floor = self.floor or 0.0
+            if self.service is not None and waited - floor > 1.5 * self.service:  # a queue of several rounds
+                target = min(target, self.limit / 2)
+            self._set(target, "queued first chunk")
             return
         self.counts["unqueued"] += 1
-        if 2 * in_flight < self.current or not self._may_probe():
+        if in_flight < self.current or not self._may_probe():
             return
-        self._set(self.limit + (1.0 if self.slow_start else 1.0 / max(1.0, self.limit)), None)
+        if self.slow_start:
+            self._set(max(self.limit, in_flight + 1.0), None)
+        else:
+            self._set(self.limit + 1.0 / (self.probe_rounds * self.current), None)
 
     def on_first_chunk_timeout(self, waited: float, *, in_flight: int) -> None:
         """An attempt saw no first chunk within its budget (``waited`` s)."""
@@ -179,7 +197,8 @@ class Slot:
     def attempt_started(self) -> None:
         self._close_attempt(trio.current_time())
         self._attempt_started = trio.current_time()
-        self._attempt_in_flight = self._limiter.in_flight
+        self._limiter.at_server += 1
+        self._attempt_in_flight = self._limiter.at_server  # ours at the server, this one last in line
         self._first_chunk = None
 
     def first_chunk(self, waited: float) -> None:
@@ -189,11 +208,15 @@ class Slot:
 
     def first_chunk_timeout(self, waited: float) -> None:
         self._limiter.policy.on_first_chunk_timeout(waited, in_flight=self._attempt_in_flight)
-        self._attempt_started = None
+        self._close_attempt(trio.current_time())
         self._limiter._changed()
 
     def _close_attempt(self, now: float) -> None:
-        """The previous attempt ended: an unqueued one tells how long a request holds the server."""
+        """The attempt in progress ended: an unqueued one tells how long a request holds the server."""
+        if self._attempt_started is None:
+            return
+        self._attempt_started = None
+        self._limiter.at_server -= 1
         policy = self._limiter.policy
         if self._first_chunk is not None and policy.floor is not None:
             at, waited = self._first_chunk
@@ -219,7 +242,8 @@ class ConcurrencyLimiter:
 
     def __init__(self, policy: AdaptiveLimit) -> None:
         self.policy = policy
-        self.in_flight = 0
+        self.in_flight = 0  # slots held
+        self.at_server = 0  # attempts sent and not ended (a slot in retry backoff has none)
         self._max_in_flight = 0
         self._lot = trio.lowlevel.ParkingLot()
 
