@@ -17,6 +17,7 @@ limiter (``actors.llm.limiter``) reads server-side queueing from that.
 from __future__ import annotations
 
 import contextvars
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -29,6 +30,8 @@ from actors.llm.outcome import AttemptFailed, FailureKind
 __all__ = ["END", "FIRST_CHUNK_LISTENER", "ChunkTimer", "FirstChunkListener", "Timeouts"]
 
 X = TypeVar("X")
+
+logger = logging.getLogger(__name__)
 
 
 def _positive(name: str, value: Any) -> float:
@@ -111,13 +114,20 @@ class ChunkTimer:
         self._deadline = self._started + first_chunk
         self.chunks = 0
         self._listener = FIRST_CHUNK_LISTENER.get()
-        if self._listener is not None:
-            self._listener.attempt_started()
+        self._tell("attempt_started")
+
+    def _tell(self, event: str, *args: float) -> None:
+        """Tell the listener (if any); its bug is logged, never turned into an LLM failure."""
+        if self._listener is None:
+            return
+        try:
+            getattr(self._listener, event)(*args)
+        except Exception:
+            logger.exception("first-chunk listener failed on %s", event)
 
     def _failure(self) -> AttemptFailed:
         if self.chunks == 0:
-            if self._listener is not None:
-                self._listener.first_chunk_timeout(trio.current_time() - self._started)
+            self._tell("first_chunk_timeout", trio.current_time() - self._started)
             return AttemptFailed(
                 FailureKind.TIMEOUT_FIRST_CHUNK,
                 f"no first chunk within {self._first_chunk:g}s of the request",
@@ -153,8 +163,8 @@ class ChunkTimer:
                 return END
             self.chunks += 1
             now = trio.current_time()
-            if self.chunks == 1 and self._listener is not None:
-                self._listener.first_chunk(now - self._started)
+            if self.chunks == 1:
+                self._tell("first_chunk", now - self._started)
             self._deadline = now + self._stall
             return item
         raise self._failure()

@@ -7,17 +7,19 @@ value) is the server's own latency, anything above it is queueing. In the manner
 concurrency-limits (AIMD with a latency signal, slow start as in TCP):
 
 - *Slow start*: from ``initial`` (2), an unqueued first chunk of a call made while the whole
-  limit was in use (``x`` calls) proves the server serves ``x`` at once: the limit becomes
-  ``x + 1`` — one request beyond what is proven, so at most one call at a time can queue
-  behind ours — until the first queued one.
+  limit was in use (``x`` of ours at the server) proves the server serves ``x`` at once: the
+  limit becomes ``2x``, until the first queued one. At most ``x`` calls beyond what is proven
+  are out, and a server that serves ``x`` at once starts them within one service time.
 - *Queued* (first chunk more than ``max(queue_floor, queue_fraction × service time)`` above the
   floor): the server could not start a request while ``x`` of ours were at it, so the limit
   drops to at most ``x - 1``, and halves when the wait exceeded 1.5 service times (a queue of
   several rounds: the server shrank or another client arrived). The limit never waits for
   queueing to become a timeout.
 - *First-chunk timeout*: the limit halves (and is at most ``x - 1``).
+- One decrease per round: a signal from a call sent before the latest decrease only updates the
+  floor (its queueing was caused by the old limit), as TCP reduces once per window.
 - *Probing*: after slow start, each unqueued first chunk of a call made with the whole limit
-  in use adds ``1 / (2 × limit)`` (one slot per two rounds of calls), so a server that can serve more gets more; a probe costs one request one service time
+  in use adds ``1 / (4 × limit)`` (one slot per four rounds of calls), so a server that can serve more gets more; a probe costs one request one service time
   of queueing. Probing above the current level stops while a service time exceeds half the
   first-chunk timeout (a probe must never cost a timeout).
 - The limit stays within ``[minimum, maximum]`` (``ai_concurrency_min``,
@@ -69,8 +71,9 @@ class AdaptiveLimit:
     queue_floor: float = 0.01
     queue_fraction: float = 0.25
     window: int = 50
-    probe_rounds: int = 2
+    probe_rounds: int = 4
     limit: float = attrs.field(init=False)
+    _decreased_at: float = attrs.field(init=False, default=-math.inf)
     slow_start: bool = attrs.field(init=False, default=True)
     service: float | None = attrs.field(init=False, default=None)
     _recent: collections.deque[float] = attrs.field(init=False)
@@ -106,37 +109,48 @@ class AdaptiveLimit:
         scale = self.service if self.service is not None else 2 * floor
         return waited - floor > max(self.queue_floor, self.queue_fraction * scale)
 
-    def on_first_chunk(self, waited: float, *, in_flight: int) -> None:
-        """An attempt got its first chunk ``waited`` s after it was sent, with ``in_flight`` of ours out.
+    def on_first_chunk(self, waited: float, *, in_flight: int, sent_at: float = math.inf) -> None:
+        """An attempt sent at ``sent_at`` got its first chunk ``waited`` s later, with ``in_flight`` of ours out.
 
-        ``in_flight`` counts our attempts at the server when this one was sent, itself included
-        (it was last in line). Unqueued with the whole limit in use proves the server serves
-        ``in_flight`` at once: in slow start the limit becomes ``in_flight + 1`` (one request
-        beyond what is proven, never more); afterwards it grows by ``1 / (probe_rounds × limit)``.
+        ``in_flight`` counts our attempts at the server when this one was sent, itself included.
+        Unqueued with the whole limit in use proves the server serves ``in_flight`` at once: in
+        slow start the limit becomes ``2 × in_flight``; afterwards it grows by
+        ``1 / (probe_rounds × limit)``. An attempt sent before the latest decrease only updates
+        the floor: it was sent under the old limit, whose queueing is already answered (one
+        decrease per round of calls, as TCP does per window).
         """
         self._recent.append(waited)
-        if self.queued(waited):
-            self.counts["queued"] += 1
+        queued = self.queued(waited)
+        self.counts["queued" if queued else "unqueued"] += 1
+        if sent_at < self._decreased_at:
+            return
+        if queued:
             self.slow_start = False
             target = min(self.limit, in_flight - 1)
             floor = self.floor or 0.0
             if self.service is not None and waited - floor > 1.5 * self.service:  # a queue of several rounds
                 target = min(target, self.limit / 2)
-            self._set(target, "queued first chunk")
+            self._decrease(target, sent_at + waited, "queued first chunk")
             return
-        self.counts["unqueued"] += 1
         if in_flight < self.current or not self._may_probe():
             return
         if self.slow_start:
-            self._set(max(self.limit, in_flight + 1.0), None)
+            self._set(max(self.limit, 2.0 * in_flight), None)
         else:
             self._set(self.limit + 1.0 / (self.probe_rounds * self.current), None)
 
-    def on_first_chunk_timeout(self, waited: float, *, in_flight: int) -> None:
-        """An attempt saw no first chunk within its budget (``waited`` s)."""
+    def on_first_chunk_timeout(self, waited: float, *, in_flight: int, sent_at: float = math.inf) -> None:
+        """An attempt sent at ``sent_at`` saw no first chunk within its budget (``waited`` s)."""
         self.counts["timeouts"] += 1
+        if sent_at < self._decreased_at:
+            return
         self.slow_start = False
-        self._set(min(self.limit / 2, in_flight - 1), "first-chunk timeout")
+        self._decrease(min(self.limit / 2, in_flight - 1), sent_at + waited, "first-chunk timeout")
+
+    def _decrease(self, target: float, now: float, why: str) -> None:
+        if target < self.limit:
+            self._decreased_at = now
+            self._set(target, why)
 
     def on_service(self, seconds: float) -> None:
         """How long an unqueued attempt held the server after its first chunk (plus the floor)."""
@@ -203,11 +217,13 @@ class Slot:
 
     def first_chunk(self, waited: float) -> None:
         self._first_chunk = (trio.current_time(), waited)
-        self._limiter.policy.on_first_chunk(waited, in_flight=self._attempt_in_flight)
+        self._limiter.policy.on_first_chunk(waited, in_flight=self._attempt_in_flight,
+                                            sent_at=trio.current_time() - waited)
         self._limiter._changed()
 
     def first_chunk_timeout(self, waited: float) -> None:
-        self._limiter.policy.on_first_chunk_timeout(waited, in_flight=self._attempt_in_flight)
+        self._limiter.policy.on_first_chunk_timeout(waited, in_flight=self._attempt_in_flight,
+                                                    sent_at=trio.current_time() - waited)
         self._close_attempt(trio.current_time())
         self._limiter._changed()
 

@@ -41,10 +41,10 @@ class TestAdaptiveLimit:
         assert AdaptiveLimit(maximum=1).current == 1
         assert AdaptiveLimit(minimum=3, maximum=8).current == 3
 
-    def test_slow_start_goes_one_beyond_what_the_server_proved(self):
-        """An unqueued first chunk with x calls out (the whole limit) makes the limit x + 1."""
-        limit = AdaptiveLimit(maximum=5)
-        for expected in (3, 4, 5, 5):
+    def test_slow_start_doubles_what_the_server_proved(self):
+        """An unqueued first chunk with x of ours at the server (the whole limit) makes the limit 2x."""
+        limit = AdaptiveLimit(maximum=10)
+        for expected in (4, 8, 10, 10):
             limit.on_first_chunk(0.1, in_flight=limit.current)
             assert limit.current == expected
 
@@ -78,14 +78,14 @@ class TestAdaptiveLimit:
             limit.on_first_chunk_timeout(90.0, in_flight=8)
         assert limit.current == 1
 
-    def test_probing_adds_one_per_two_rounds_after_slow_start(self):
-        """After the first queueing, ``2 × limit`` unqueued first chunks add one slot."""
+    def test_probing_adds_one_per_four_rounds_after_slow_start(self):
+        """After the first queueing, ``4 × limit`` unqueued first chunks add one slot."""
         limit = AdaptiveLimit(maximum=8, initial=8)
         limit.on_first_chunk(0.1, in_flight=1)
         limit.on_service(1.0)
         limit.on_first_chunk(2.0, in_flight=4)
         assert limit.current == 3
-        for _ in range(5):
+        for _ in range(11):
             limit.on_first_chunk(0.1, in_flight=3)
         assert limit.current == 3
         limit.on_first_chunk(0.1, in_flight=3)
@@ -247,8 +247,8 @@ async def test_backs_off_when_the_server_gets_slower_to_start_replies(autojump_c
     """Capacity 4 drops to 1 after 20 s (another tenant): first chunks come later, the limit follows.
 
     The calls already queued at the server when it shrinks wait their turn (the 6 s budget
-    covers that); from 5 s after the drop the limit averages at most 2 and no request queues
-    more than 1.5 service times.
+    covers that) and the limit comes down once per round of calls; from 10 s after the drop the
+    limit averages at most 2 and no request queues more than 1.5 service times.
     """
     server = CapacityServer(4)
     limiter = ConcurrencyLimiter(AdaptiveLimit(maximum=8, first_chunk_timeout=6.0))
@@ -268,7 +268,7 @@ async def test_backs_off_when_the_server_gets_slower_to_start_replies(autojump_c
         nursery.cancel_scope.cancel()
     assert all(o.ok for o in result["outcomes"])
     before = [limit for at, limit in seen if 5 <= at < 20]
-    after = [limit for at, limit in seen if at >= 25]
+    after = [limit for at, limit in seen if at >= 30]
     assert min(before) >= 4
     assert after and statistics.mean(after) <= 2.0
-    assert max(s.queued for s in server.served if s.arrived >= 25) < 1.5
+    assert max(s.queued for s in server.served if s.arrived >= 30) < 1.5
