@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from actors.breaker.actor import open_breaker
-from actors.debate.pool import DebatePool
+from actors.debate.pool import DebatePool, PoolStatistics
 from actors.debate.wiring import breaker_observer
 from actors.llm.outcome import FailureKind
 from messages.debate import AgentRole, DebateStatus
@@ -123,3 +123,30 @@ async def test_invalid_output_does_not_trip_the_breaker(autojump_clock):
     assert summary.completed == 5
     assert not [e for e in published if getattr(e, "state", None) is not None and e.state.value == "open"]
     assert {d.reason for d in summary.finished if d.status is DebateStatus.FAILED} == {"bull: invalid_output"}
+
+
+async def test_two_runs_at_once_share_slots_but_not_state(autojump_clock):
+    """One pool, two runs at the same time: each summary and store row belongs to its own run."""
+    async with memory_store() as (memory, store):
+        for run_id in ("run-a", "run-b"):
+            await store.send(BeginRun(run_id, dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", 4))
+        async with open_breaker(publish=lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None,
+                              concurrency=4)
+            summaries = {}
+
+            async def one(run_id, n):
+                summaries[run_id] = await pool.run(run_id, ticker_results(n))
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(one, "run-a", 4)
+                nursery.start_soon(one, "run-b", 2)
+                await trio.sleep(0.5)
+                stats = pool.statistics()
+                assert stats.running == 4 and stats.queued == 2  # the 4 slots are shared by both runs
+    assert summaries["run-a"].completed == 4 and summaries["run-b"].completed == 2
+    assert [f.run_id for f in summaries["run-a"].finished] == ["run-a"] * 4
+    assert [f.ticker for f in summaries["run-b"].finished] == ["T00", "T01"]
+    assert sum(1 for o in memory.outcomes if o.run_id == "run-a") == 12
+    assert sum(1 for o in memory.outcomes if o.run_id == "run-b") == 6
+    assert pool.statistics() == PoolStatistics(queued=0, running=0, finished=0, calls=18)

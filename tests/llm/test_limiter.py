@@ -69,6 +69,19 @@ class TestAdaptiveLimit:
         limit.on_service(1.0)
         assert not limit.queued(0.3) and limit.queued(0.4)
 
+    def test_one_decrease_per_round_of_calls(self):
+        """Queued first chunks of calls sent before the latest decrease do not lower the limit again."""
+        limit = AdaptiveLimit(maximum=8, initial=8)
+        limit.on_first_chunk(0.1, in_flight=1, sent_at=0.0)
+        limit.on_service(1.0)
+        limit.on_first_chunk(1.1, in_flight=7, sent_at=0.0)  # decided at 1.1 s
+        assert limit.current == 6
+        limit.on_first_chunk(1.1, in_flight=3, sent_at=0.05)  # sent under the old limit
+        limit.on_first_chunk_timeout(5.0, in_flight=8, sent_at=0.05)
+        assert limit.current == 6 and limit.counts["queued"] == 2
+        limit.on_first_chunk(1.1, in_flight=6, sent_at=1.2)  # sent after the decrease: counts
+        assert limit.current == 5
+
     def test_first_chunk_timeout_halves_the_limit(self):
         """No first chunk within the budget halves the limit (never below the minimum)."""
         limit = AdaptiveLimit(maximum=8, initial=8)
