@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import statistics
+
 import attrs
 
 __all__ = ["DebateSchedule"]
@@ -170,7 +171,7 @@ class DebateSchedule:
         if rounds_left is not None and rounds_left < target:
             members = self._fitting(open_, rounds_left, slots)
             target = rounds_left
-        now_picks = [c for c, _ in members if c.in_flight_since == now]
+        now_picks = [c for c, _ in open_ if c.in_flight_since == now]  # their slots are taken this round
         critical = [c for c, r in members if r >= target and c.in_flight_since != now]
         rest = sorted((c for c, r in members if r < target and c.in_flight_since != now), key=self._depth_first)
         plan = now_picks + sorted(critical, key=self._depth_first) + rest
