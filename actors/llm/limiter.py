@@ -102,12 +102,15 @@ class AdaptiveLimit:
         return min(self._recent) if self._recent else None
 
     def queued(self, waited: float) -> bool:
-        """True when a first chunk after ``waited`` seconds shows queueing at the server."""
+        """True when a first chunk after ``waited`` seconds shows queueing at the server.
+
+        Judged only once a reply's duration is known: on a server serving only our calls, a
+        queued request's first chunk comes after another request ended, so that is no loss.
+        """
         floor = self.floor
-        if floor is None:
+        if floor is None or self.service is None:
             return False
-        scale = self.service if self.service is not None else 2 * floor
-        return waited - floor > max(self.queue_floor, self.queue_fraction * scale)
+        return waited - floor > max(self.queue_floor, self.queue_fraction * self.service)
 
     def on_first_chunk(self, waited: float, *, in_flight: int, sent_at: float = math.inf) -> None:
         """An attempt sent at ``sent_at`` got its first chunk ``waited`` s later, with ``in_flight`` of ours out.

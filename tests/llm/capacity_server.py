@@ -2,7 +2,8 @@
 
 Like Ollama with ``OLLAMA_NUM_PARALLEL=P``: a generation request waits (first come, first
 served) for one of ``capacity`` slots before its first byte, then takes ``prefill`` seconds to
-its first chunk and ``generation`` more to its last. ``capacity`` can change while requests run
+its first chunk and ``generation`` more to its last (each scaled per request by a seeded
+``uniform(1 - spread, 1 + spread)``). ``capacity`` can change while requests run
 (another tenant arriving, a smaller GPU). Replies fit the request's JSON schema (the same
 generator as ``bin/fake-ollama``). Every request is recorded with its queueing time.
 """
@@ -32,8 +33,11 @@ class Served:
 class CapacityServer:
     """Handler for ``httpx.MockTransport`` (see the module docstring)."""
 
-    def __init__(self, capacity: int, *, prefill: float = 0.05, generation: float = 0.95, chunks: int = 4) -> None:
+    def __init__(self, capacity: int, *, prefill: float = 0.05, generation: float = 0.95, chunks: int = 4,
+                 rng: random.Random | None = None, spread: float = 0.0) -> None:
         self._capacity = capacity
+        self.rng = rng or random.Random(0)
+        self.spread = spread  # each request's prefill and generation scaled by uniform(1 - spread, 1 + spread)
         self.prefill = prefill
         self.generation = generation
         self.chunks = chunks
@@ -78,17 +82,19 @@ class CapacityServer:
         return httpx.Response(200, content=self._stream(record, body["model"], content))
 
     async def _stream(self, record: Served, model: str, content: str):
+        scale = self.rng.uniform(1 - self.spread, 1 + self.spread) if self.spread else 1.0
+        prefill, generation = self.prefill * scale, self.generation * self.rng.uniform(1 - self.spread, 1 + self.spread)
         try:
-            await trio.sleep(self.prefill)
+            await trio.sleep(prefill)
             record.first_chunk = trio.current_time()
             pieces = replies.split_content(content, self.chunks)
             for i, piece in enumerate(pieces):
                 if i:
-                    await trio.sleep(self.generation / len(pieces))
+                    await trio.sleep(generation / len(pieces))
                 yield (json.dumps(replies.chat_chunk(model, piece)) + "\n").encode()
-            await trio.sleep(self.generation / len(pieces))
+            await trio.sleep(generation / len(pieces))
             final = replies.chat_final(model, content="", generated=content, prompt="", total=0.0, load=0.0,
-                                       evaluating=self.generation)
+                                       evaluating=generation)
             record.done = trio.current_time()
             yield (json.dumps(final) + "\n").encode()
         finally:
