@@ -6,22 +6,26 @@ timeout. The time to the first chunk is therefore the signal: its floor (the sma
 value) is the server's own latency, anything above it is queueing. In the manner of Netflix's
 concurrency-limits (AIMD with a latency signal, slow start as in TCP):
 
-- *Slow start*: from ``initial`` (2), an unqueued first chunk of a call made while the whole
-  limit was in use (``x`` of ours at the server) proves the server serves ``x`` at once: the
-  limit becomes ``2x``, until the first queued one. At most ``x`` calls beyond what is proven
-  are out, and a server that serves ``x`` at once starts them within one service time.
-- *Queued* (first chunk more than ``max(queue_floor, queue_fraction × service time)`` above the
-  floor): the server could not start a request while ``x`` of ours were at it, so the limit
-  drops to at most ``x - 1``, and halves when the wait exceeded 1.5 service times (a queue of
-  several rounds: the server shrank or another client arrived). The limit never waits for
-  queueing to become a timeout.
+- *Slow start*: from ``initial`` (3, the old fixed default, so the first round is never more
+  crowded than before; a one-at-a-time server makes two calls wait one and two replies), an
+  unqueued first chunk of a call made while the whole limit was in use proves the server
+  serves ``x`` of ours at once (``x``: ours streaming now, or at the server when it was sent
+  less one that may just have ended): the limit becomes ``2x``, until the first queued one. At
+  most ``x`` calls beyond what is proven are out, and a server that serves ``x`` at once starts
+  them within one reply.
+- *Queued* (first chunk more than ``max(queue_floor, queue_fraction × reply time)`` above the
+  floor, judged once a reply's time is known): the server could not start a request while
+  ``x`` of ours were at it, so the limit drops to at most ``x - 1``, and halves when the wait
+  exceeded 1.5 reply times (a queue of several rounds: the server shrank or another client
+  arrived). The limit never waits for queueing to become a timeout.
 - *First-chunk timeout*: the limit halves (and is at most ``x - 1``).
 - One decrease per round: a signal from a call sent before the latest decrease only updates the
   floor (its queueing was caused by the old limit), as TCP reduces once per window.
 - *Probing*: after slow start, each unqueued first chunk of a call made with the whole limit
-  in use adds ``1 / (4 × limit)`` (one slot per four rounds of calls), so a server that can serve more gets more; a probe costs one request one service time
-  of queueing. Probing above the current level stops while a service time exceeds half the
-  first-chunk timeout (a probe must never cost a timeout).
+  in use adds ``1 / (4 × limit)`` (one slot per four rounds of calls), so a server that can
+  serve more gets more; a probe costs a request at most about one reply of queueing. Probing
+  stops while a reply takes more than half the first-chunk timeout (a probe must never cost a
+  timeout).
 - The limit stays within ``[minimum, maximum]`` (``ai_concurrency_min``,
   ``ai_debate_concurrency``); ``minimum == maximum`` pins it.
 
@@ -66,7 +70,7 @@ class AdaptiveLimit:
 
     minimum: int = attrs.field(default=1, validator=_positive_int)
     maximum: int = attrs.field(validator=_positive_int)
-    initial: int = attrs.field(default=2, validator=_positive_int)
+    initial: int = attrs.field(default=3, validator=_positive_int)
     first_chunk_timeout: float | None = None
     queue_floor: float = 0.01
     queue_fraction: float = 0.25
@@ -112,13 +116,15 @@ class AdaptiveLimit:
             return False
         return waited - floor > max(self.queue_floor, self.queue_fraction * self.service)
 
-    def on_first_chunk(self, waited: float, *, in_flight: int, sent_at: float = math.inf) -> None:
+    def on_first_chunk(self, waited: float, *, in_flight: int, sent_at: float = math.inf,
+                       streaming: int = 0) -> None:
         """An attempt sent at ``sent_at`` got its first chunk ``waited`` s later, with ``in_flight`` of ours out.
 
-        ``in_flight`` counts our attempts at the server when this one was sent, itself included.
-        Unqueued with the whole limit in use proves the server serves ``in_flight`` at once: in
-        slow start the limit becomes ``2 × in_flight``; afterwards it grows by
-        ``1 / (probe_rounds × limit)``. An attempt sent before the latest decrease only updates
+        ``in_flight`` counts our attempts at the server when this one was sent, itself included;
+        ``streaming`` those that have their first chunk now, itself included. Unqueued with the
+        whole limit in use, it proves the server serves ``max(streaming, in_flight - 1)`` at once
+        (one of the others may have ended just as this one was sent): in slow start the limit
+        becomes twice that; afterwards it grows by ``1 / (probe_rounds × limit)``. An attempt sent before the latest decrease only updates
         the floor: it was sent under the old limit, whose queueing is already answered (one
         decrease per round of calls, as TCP does per window).
         """
@@ -138,7 +144,7 @@ class AdaptiveLimit:
         if in_flight < self.current or not self._may_probe():
             return
         if self.slow_start:
-            self._set(max(self.limit, 2.0 * in_flight), None)
+            self._set(max(self.limit, 2.0 * max(streaming, in_flight - 1)), None)
         else:
             self._set(self.limit + 1.0 / (self.probe_rounds * self.current), None)
 
@@ -220,8 +226,10 @@ class Slot:
 
     def first_chunk(self, waited: float) -> None:
         self._first_chunk = (trio.current_time(), waited)
+        self._limiter.streaming += 1
         self._limiter.policy.on_first_chunk(waited, in_flight=self._attempt_in_flight,
-                                            sent_at=trio.current_time() - waited)
+                                            sent_at=trio.current_time() - waited,
+                                            streaming=self._limiter.streaming)
         self._limiter._changed()
 
     def first_chunk_timeout(self, waited: float) -> None:
@@ -236,6 +244,8 @@ class Slot:
             return
         self._attempt_started = None
         self._limiter.at_server -= 1
+        if self._first_chunk is not None:
+            self._limiter.streaming -= 1
         policy = self._limiter.policy
         if self._first_chunk is not None and policy.floor is not None:
             at, waited = self._first_chunk
@@ -263,6 +273,7 @@ class ConcurrencyLimiter:
         self.policy = policy
         self.in_flight = 0  # slots held
         self.at_server = 0  # attempts sent and not ended (a slot in retry backoff has none)
+        self.streaming = 0  # attempts past their first chunk and not ended
         self._max_in_flight = 0
         self._lot = trio.lowlevel.ParkingLot()
 
