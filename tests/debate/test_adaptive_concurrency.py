@@ -63,3 +63,15 @@ async def test_fixed_eight_slots_on_a_one_at_a_time_server_lose_debates(autojump
     summary, server = await _phase(1, limiter)
     assert summary.completed < 10  # 0 of 10 today: three first-chunk timeouts open the breaker
     assert sum(1 for s in server.served if s.first_chunk is None) >= 3  # gave up while queued
+
+
+def test_the_debate_wiring_builds_the_limiter_from_settings():
+    """ai_concurrency_min / ai_debate_concurrency bound the limit; equal values pin it."""
+    from actors.config import Settings
+    from actors.debate.wiring import llm_limiter
+
+    adaptive = llm_limiter(Settings(ai_concurrency_min=2, ai_debate_concurrency=6, ai_first_chunk_timeout=30.0))
+    assert (adaptive.policy.minimum, adaptive.policy.maximum, adaptive.limit) == (2, 6, 3)
+    assert adaptive.policy.first_chunk_timeout == 30.0 and not adaptive.policy.pinned
+    pinned = llm_limiter(Settings(ai_concurrency_min=4, ai_debate_concurrency=4))
+    assert pinned.policy.pinned and pinned.limit == 4
