@@ -57,6 +57,8 @@ ROLES = (AgentRole.BULL, AgentRole.BEAR, AgentRole.RISK)
 
 @attrs.frozen
 class PoolStatistics:
+    """Debates not started, running and finished over the runs in progress; LLM calls since start."""
+
     queued: int
     running: int
     finished: int

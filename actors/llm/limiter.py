@@ -64,6 +64,11 @@ def _positive_int(_inst: object, attribute: attrs.Attribute, value: int) -> None
 class AdaptiveLimit:
     """The limit policy (see the module docstring). Feed it samples; read :attr:`current`.
 
+    Tuning (keyword-only, defaults from the module docstring): ``initial`` (3), ``queue_floor``
+    (0.01 s) and ``queue_fraction`` (0.25) of a reply's time that count as queueing, ``window``
+    (50 first chunks for the floor), ``probe_rounds`` (4), ``first_chunk_timeout`` (None: no
+    probing guard).
+
     Raises:
         ValueError: a bound is not an integer >= 1, or ``minimum > maximum`` (names the field).
     """
@@ -324,6 +329,8 @@ class ConcurrencyLimiter:
 
 
 class _SlotContext:
+    """``async with limiter.slot()``: acquire, listen to first chunks, release (also on cancellation)."""
+
     def __init__(self, limiter: ConcurrencyLimiter) -> None:
         self._limiter = limiter
         self._slot: Slot | None = None
