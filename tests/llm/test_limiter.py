@@ -69,6 +69,21 @@ class TestAdaptiveLimit:
         limit.on_first_chunk(1.1, in_flight=5)
         assert limit.current == 4 and not limit.slow_start
 
+    def test_a_wait_of_several_replies_halves_the_limit(self):
+        """Queued for over 1.5 reply times (the server shrank): the limit at least halves."""
+        limit = AdaptiveLimit(maximum=8, initial=8)
+        limit.on_first_chunk(0.1, in_flight=1)
+        limit.on_service(1.0)
+        limit.on_first_chunk(2.2, in_flight=8)
+        assert limit.current == 4
+
+    def test_queueing_is_not_judged_before_a_reply_time_is_known(self):
+        """Before any reply has ended, a slow first chunk (a long prompt?) lowers nothing."""
+        limit = AdaptiveLimit(maximum=8, initial=4)
+        limit.on_first_chunk(0.1, in_flight=1)
+        limit.on_first_chunk(0.9, in_flight=4)
+        assert limit.current == 4 and limit.counts["queued"] == 0
+
     def test_small_jitter_is_not_queueing(self):
         """A first chunk a little above the floor (under a quarter of a service time) is not queueing."""
         limit = AdaptiveLimit(maximum=8, initial=4)
