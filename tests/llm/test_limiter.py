@@ -81,7 +81,7 @@ class TestAdaptiveLimit:
         """Before any reply has ended, a slow first chunk (a long prompt?) lowers nothing."""
         limit = AdaptiveLimit(maximum=8, initial=4)
         limit.on_first_chunk(0.1, in_flight=1)
-        limit.on_first_chunk(0.9, in_flight=4)
+        limit.on_first_chunk(0.9, in_flight=2)
         assert limit.current == 4 and limit.counts["queued"] == 0
 
     def test_small_jitter_is_not_queueing(self):
