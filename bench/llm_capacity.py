@@ -7,7 +7,10 @@ their first byte) and a 1 s first-chunk timeout — the setting where a fixed co
 lost every debate (issue 16). It prints: completed debates, the phase's wall time against the
 bound ``ceil(3n / P) x latency`` (latency measured through the client in the same run), the
 ratio (goal <= 1.15), calls that timed out or were cut off (goal 0, from the server's request
-log), and the longest wait in the server's queue.
+log), and the longest wait in the server's queue. When fake-ollama has the ``runaway`` fault, a
+last row has 30 % of replies run away (filler until ``num_predict``, 1 chunk per 2.5 ms): those
+end as ``truncated`` and are retried once, so fewer debates complete; the row shows how many and
+how long the phase took.
 
     .venv/bin/python bench/llm_capacity.py [--latency 0.2] [--tickers 10]
 """
@@ -34,6 +37,7 @@ from actors.coordinator import ScanOutcome, run_scan  # noqa: E402
 from actors.debate.wiring import open_debate_runner  # noqa: E402
 from actors.fetcher import Fetcher  # noqa: E402
 from actors.llm.client import ChatMessage  # noqa: E402
+from actors.llm.fake_ollama_profile import FAULTS  # noqa: E402
 from actors.llm.ollama_client import OllamaChat  # noqa: E402
 from actors.llm.testing import FakeOllama  # noqa: E402
 from actors.providers.base import make_provider  # noqa: E402
@@ -86,6 +90,7 @@ async def call_latency(url: str, model: str, samples: int = 5) -> float:
 class Row:
     name: str
     parallel: int
+    faults: str
     completed: int
     tickers: int
     phase: float
@@ -111,37 +116,44 @@ def main() -> None:
     )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, parallel, settings in (
-            ("adaptive 1..8", 1, base),
-            ("adaptive 1..8", 2, base),
-            ("adaptive 1..8", 4, base),
-            ("pinned at 8", 1, attrs.evolve(base, ai_concurrency_min=8)),
-        ):
-            with FakeOllama(parallel=parallel, latency_first=lat, chunk_interval=0.0, seed=7) as fake:
+        cases = [
+            ("adaptive 1..8", 1, base, {}),
+            ("adaptive 1..8", 2, base, {}),
+            ("adaptive 1..8", 4, base, {}),
+            ("pinned at 8", 1, attrs.evolve(base, ai_concurrency_min=8), {}),
+        ]
+        if "runaway" in FAULTS:
+            cases.append(("adaptive 1..8", 4, base, {"runaway": 0.3, "chunk_interval": 0.0025}))
+        for name, parallel, settings, faults in cases:
+            profile = {"latency_first": lat, "chunk_interval": 0.0, "seed": 7, **faults}
+            with FakeOllama(parallel=parallel, **profile) as fake:
                 call = trio.run(call_latency, fake.url, base.ollama_model)
                 fake.reset()
                 s = attrs.evolve(settings, ollama_host=fake.url)
                 outcome, wall = trio.run(scan_once, s, Path(tmp) / f"{name}-{parallel}.db")
                 chats = [r for r in fake.requests() if r.path == "/api/chat"]
                 rows.append(Row(
-                    name=name, parallel=parallel, completed=outcome.debate.completed, tickers=n, phase=wall,
+                    name=name, parallel=parallel, faults="30% runaway" if faults else "none",
+                    completed=outcome.debate.completed, tickers=n, phase=wall,
                     bound=math.ceil(3 * n / parallel) * call,
-                    timed_out=sum(1 for r in chats if r.outcome != "ok"),
+                    timed_out=sum(1 for r in chats if r.outcome not in ("ok", "runaway")),
                     max_queued=max((r.queued for r in chats), default=0.0),
                 ))
 
     print(f"debate phase, {n} tickers, ai_debate_concurrency 8, {lat:g} s per reply, first-chunk timeout "
           f"{base.ai_first_chunk_timeout:g} s; fake-ollama --parallel P")
-    header = (f"{'limit':<14} {'P':>2} {'done':>6} {'phase s':>8} {'bound s':>8} {'ratio':>6} "
+    header = (f"{'limit':<14} {'P':>2} {'faults':<12} {'done':>6} {'phase s':>8} {'bound s':>8} {'ratio':>6} "
               f"{'timed out':>9} {'max queued s':>12}")
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r.name:<14} {r.parallel:>2} {r.completed:>3}/{r.tickers:<2} {r.phase:>8.2f} {r.bound:>8.2f} "
+        print(f"{r.name:<14} {r.parallel:>2} {r.faults:<12} {r.completed:>3}/{r.tickers:<2} {r.phase:>8.2f} {r.bound:>8.2f} "
               f"{r.ratio:>6.2f} {r.timed_out:>9} {r.max_queued:>12.2f}")
     print("bound = ceil(3 x tickers / P) x the per-call latency measured through the client in the same run; "
           "goal: ratio <= 1.15 and 0 timed out. 'timed out' counts chat requests the client gave up on "
-          "(server log outcome other than ok).")
+          "(server log outcome other than ok or runaway).")
+    if "runaway" not in FAULTS:
+        print("(no runaway row: this fake-ollama has no runaway fault)")
 
 
 if __name__ == "__main__":
