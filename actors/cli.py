@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, exit_for, leaves
 from actors.config import Settings, load_settings, settings_snapshot
-from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
+from actors.errors import ConfigError, UsageError
+from actors.secrets import ScrubbingFilter, Secret, scrub_all
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "db_path_for", "main"]
 
 logger = logging.getLogger("actors.cli")
 
@@ -47,7 +49,8 @@ def _scan_parser() -> _Parser:
     p.add_argument("--ai-backend", help="ollama, claude or none")
     p.add_argument("--fail-on-partial", action="store_true", help="exit 3 when the run is PARTIAL")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any setting, e.g. --set top_n_ai_debate=5")
-    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG on stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG on stderr (transport libraries stay quiet)")
+    p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     return p
 
 
@@ -56,6 +59,8 @@ def _read_universe_file(path: Path) -> str:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"--universe-file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--universe-file {path}: not UTF-8 text (byte {exc.start})") from None
     tickers = [line.split("#", 1)[0].strip() for line in lines]
     tickers = [t for t in tickers if t]
     if not tickers:
@@ -85,7 +90,11 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool) -> None:
+#: Libraries whose DEBUG lines are transport noise (connection pools, SSE framing), not the scan.
+NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "hpack", "anthropic", "ollama", "apsw", "asyncio")
+
+
+def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool, secrets: tuple[Secret | None, ...]) -> None:
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
     if interactive and not verbose:  # progress bars show what INFO lines would; keep warnings
         level = max(level, logging.WARNING)
@@ -95,15 +104,36 @@ def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool) 
         from actors.display import stderr_console
 
         handler: logging.Handler = RichHandler(console=stderr_console(), show_path=False)
-        logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s")
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     else:
-        logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubbingFilter(secrets))
+    logging.basicConfig(level=level, handlers=[handler])  # a no-op when a host (pytest) set logging up
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+def _known_secrets(settings: Settings | None) -> tuple[Secret | None, ...]:
+    """The secrets a message could hold: the key from the environment, the settings, or the key file."""
+    found: list[Secret | None] = []
+    env_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if env_key:
+        found.append(Secret(env_key))
+    if settings is not None:
+        found.append(settings.anthropic_api_key)
+        try:
+            found.append(settings.api_key())
+        except ConfigError:
+            pass
+    return tuple(found)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bin/scan`` (or ``runs`` / ``show``) and return the exit code; never raises but ``SystemExit``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    settings: Settings | None = None
     try:
         if argv[:1] == ["runs"]:
             from actors.cli_runs import main_runs
@@ -115,30 +145,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return main_show(argv[1:])
         args = _scan_parser().parse_args(argv)
         settings = load_settings(config_file=args.config, flags=_flags(args))
-    except (UsageError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        if args.print_config:
+            print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
+            return EXIT_OK
+        _configure_logging(settings, args.verbose, interactive=sys.stderr.isatty() and not args.json,
+                           secrets=_known_secrets(settings))
+        from actors.scan_app import run_scan_command
 
-    if args.print_config:
-        print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
-        return EXIT_OK
-    _configure_logging(settings, args.verbose, interactive=sys.stderr.isatty() and not args.json)
-    from actors.scan_app import run_scan_command
-
-    try:
         return run_scan_command(settings, args)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except StoreError as exc:
-        print(f"error: database: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except OptionAlphaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except SystemExit:
+        raise
+    except BaseException as exc:  # the one error boundary: one line, an exit code, no traceback
+        if any(isinstance(e, BrokenPipeError) for e in leaves(exc)):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit on the closed pipe
+        secrets = _known_secrets(settings)
+        return exit_for(exc, stderr=sys.stderr, debug=debug, scrub=lambda text: scrub_all(text, secrets))
 
 
 def db_path_for(settings: Settings) -> Path:

@@ -23,6 +23,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _db(args: argparse.Namespace) -> Path:
     from actors.cli import db_path_for
 
@@ -33,12 +43,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, help="SQLite database path (default: the state directory)")
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
 
 
 def main_runs(argv: Sequence[str]) -> int:
     parser = _Parser(prog="bin/scan runs", description="List recent runs, newest first.")
     _common(parser)
-    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--limit", type=_positive_int, default=20, help="runs to list (default 20)")
     args = parser.parse_args(argv)
     db = _db(args)
     try:

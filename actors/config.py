@@ -18,7 +18,7 @@ import attrs
 from attrs import field, frozen
 
 from actors.errors import ConfigError
-from actors.secrets import Secret
+from actors.secrets import Secret, SecretFormatError
 
 __all__ = ["Settings", "load_settings", "default_config_path", "settings_snapshot", "ENV_PREFIX"]
 
@@ -68,13 +68,18 @@ class Settings:
     ollama_num_ctx: int = field(default=8192, metadata={"min": 512})
     ollama_keep_alive: str = "5m"
     #: Output cap on every LLM call: Ollama's ``num_predict``, and Claude's ``max_tokens``.
-    ollama_num_predict: int = field(default=1024, metadata={"min": 16, "max": 32768})
+    #: Sized by bench/ollama_client.py: the largest debate reply (~855 tokens) + 25 %, rounded up.
+    ollama_num_predict: int = field(default=1280, metadata={"min": 16, "max": 32768})
     ai_temperature: float = field(default=0.0, metadata={"min": 0, "max": 2})
     anthropic_model: str = "claude-sonnet-4-5"
+    #: The Messages API's base URL: a gateway or proxy, or a local fake (``bin/fake-anthropic``).
+    anthropic_base_url: str = "https://api.anthropic.com"
     anthropic_api_key: Secret | None = field(default=None, metadata={"secret": True})
     anthropic_api_key_file: Path | None = None
     ai_connect_timeout: float = field(default=5.0, metadata={"min_exclusive": 0})
     ai_first_chunk_timeout: float = field(default=90.0, metadata={"min_exclusive": 0})
+    #: Budget of a cold model load, done once before the first call (Ollama), not per call.
+    ai_load_timeout: float = field(default=300.0, metadata={"min_exclusive": 0})
     ai_stall_timeout: float = field(default=20.0, metadata={"min_exclusive": 0})
     ai_request_timeout: float = field(default=120.0, metadata={"min_exclusive": 0})
     ai_retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0)
@@ -88,6 +93,9 @@ class Settings:
     health_interval: float = field(default=60.0, metadata={"min_exclusive": 0})
     health_in_flight_interval: float = field(default=2.0, metadata={"min_exclusive": 0})
     breaker_failures: int = field(default=3, metadata={"min": 1})
+    breaker_window: float = field(default=30.0, metadata={"min_exclusive": 0})
+    breaker_min_calls: int = field(default=20, metadata={"min": 1})
+    breaker_failure_rate: float = field(default=0.5, metadata={"min_exclusive": 0, "max": 1})
     breaker_cooldown: float = field(default=30.0, metadata={"min_exclusive": 0})
 
     # storage and logging
@@ -109,6 +117,8 @@ class Settings:
                 raise ConfigError(
                     f"anthropic_api_key_file: cannot read {self.anthropic_api_key_file}: {exc.strerror}"
                 ) from None
+            except SecretFormatError as exc:
+                raise ConfigError(f"anthropic_api_key_file: {exc}") from None
         return None
 
 
@@ -136,26 +146,33 @@ def load_settings(
         ConfigError: naming the field, the source it came from, and what is allowed.
     """
     env = os.environ if env is None else env
-    raw: dict[str, tuple[Any, str]] = {}
+    # Every layer's values are checked, also those a later layer overrides: a bad line in the
+    # config file is an error even on a run where a flag happens to hide it.
+    layers: list[tuple[str, Any, str]] = []
 
     path = Path(config_file) if config_file is not None else default_config_path(env)
     if path is not None:
         for name, value in _read_toml(path).items():
-            raw[name] = (value, f"config file {path}")
+            layers.append((name, value, f"config file {path}"))
+    from_env = {key[len(ENV_PREFIX):].lower() for key in env if key.startswith(ENV_PREFIX)}
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
             if name not in FIELDS:
                 raise ConfigError(f"unknown setting {name!r} (from env {key}); {_known()}")
-            raw[name] = (value, f"env {key}")
-    if "ANTHROPIC_API_KEY" in env and "anthropic_api_key" not in raw:
-        raw["anthropic_api_key"] = (env["ANTHROPIC_API_KEY"], "env ANTHROPIC_API_KEY")
+            layers.append((name, value, f"env {key}"))
+    if "ANTHROPIC_API_KEY" in env and "anthropic_api_key" not in from_env:
+        layers.append(("anthropic_api_key", env["ANTHROPIC_API_KEY"], "env ANTHROPIC_API_KEY"))
     for name, value in (flags or {}).items():
         if name not in FIELDS:
             raise ConfigError(f"unknown setting {name!r} (from the command line)")
-        raw[name] = (value, f"flag --{name.replace('_', '-')}")
+        layers.append((name, value, f"flag --{name.replace('_', '-')}"))
 
-    values = {name: _convert(name, value, source) for name, (value, source) in raw.items()}
+    raw: dict[str, tuple[Any, str]] = {}
+    values: dict[str, Any] = {}
+    for name, value, source in layers:
+        values[name] = _convert(name, value, source)
+        raw[name] = (value, source)
     try:
         settings = Settings(**values)
     except (TypeError, ValueError) as exc:  # pragma: no cover - _convert checks every field
@@ -175,6 +192,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     # Accept a flat file or an [option-alpha] / [option_alpha] table.
@@ -231,7 +250,10 @@ def _convert(name: str, value: Any, source: str) -> Any:
         if isinstance(value, Secret):
             result = value
         elif isinstance(value, str):
-            result = Secret(value.strip()) if value.strip() else None
+            try:
+                result = Secret.from_text(value, source=source) if value.strip() else None
+            except SecretFormatError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
         else:
             raise bad("a string")
     else:  # pragma: no cover - a new field type needs a branch here
@@ -302,10 +324,21 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"({s.ai_debate_concurrency}); set both to the same value to pin the LLM concurrency"
             + where("ai_concurrency_min", "ai_debate_concurrency")
         )
-    if not s.ollama_host.startswith(("http://", "https://")):
+    if s.ai_connect_timeout > s.ai_first_chunk_timeout:
         raise ConfigError(
-            f"ollama_host: expected an http:// or https:// URL, got {s.ollama_host!r}" + where("ollama_host")
+            f"ai_connect_timeout ({s.ai_connect_timeout}) must not exceed ai_first_chunk_timeout "
+            f"({s.ai_first_chunk_timeout}): the first chunk's wait includes the connect"
+            + where("ai_connect_timeout", "ai_first_chunk_timeout")
         )
+    if s.ai_first_chunk_timeout > s.ai_request_timeout:
+        raise ConfigError(
+            f"ai_first_chunk_timeout ({s.ai_first_chunk_timeout}) must not exceed ai_request_timeout "
+            f"({s.ai_request_timeout})" + where("ai_first_chunk_timeout", "ai_request_timeout")
+        )
+    for name in ("ollama_host", "anthropic_base_url"):
+        url = getattr(s, name)
+        if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
+            raise ConfigError(f"{name}: expected an http:// or https:// URL, got {url!r}" + where(name))
 
 
 def settings_snapshot(settings: Settings) -> dict[str, Any]:

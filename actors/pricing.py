@@ -33,6 +33,8 @@ def norm_cdf(x: float) -> float:
 
 
 def _d1_d2(spot: float, strike: float, t: float, r: float, sigma: float) -> tuple[float, float]:
+    if not all(math.isfinite(x) for x in (spot, strike, t, r, sigma)):
+        raise ValueError(f"Black-Scholes needs finite inputs (got {spot}, {strike}, {t}, {r}, {sigma})")
     if spot <= 0 or strike <= 0 or t <= 0 or sigma <= 0:
         raise ValueError(
             f"Black-Scholes needs spot, strike, t and sigma > 0 (got {spot}, {strike}, {t}, {sigma})"
@@ -53,7 +55,7 @@ def bs_greeks(kind: OptionType, spot: float, strike: float, t: float, r: float, 
     """Price and Greeks of a European option.
 
     Raises:
-        ValueError: when an input is not positive.
+        ValueError: when an input is not finite and positive, or the result is not finite.
     """
     d1, d2 = _d1_d2(spot, strike, t, r, sigma)
     disc = math.exp(-r * t)
@@ -68,20 +70,23 @@ def bs_greeks(kind: OptionType, spot: float, strike: float, t: float, r: float, 
         price = strike * disc * norm_cdf(-d2) - spot * norm_cdf(-d1)
         delta = norm_cdf(d1) - 1.0
         theta = (-spot * pdf * sigma / (2 * math.sqrt(t)) + r * strike * disc * norm_cdf(-d2)) / 365.0
+    if not all(math.isfinite(x) for x in (price, delta, gamma, theta, vega)):
+        raise ValueError(f"Black-Scholes gave a non-finite result for {spot}, {strike}, {t}, {r}, {sigma}")
     return Greeks(price=price, delta=delta, gamma=gamma, theta=theta, vega=vega)
 
 
 def implied_volatility(
     kind: OptionType, price: float, spot: float, strike: float, t: float, r: float
 ) -> float | None:
-    """Volatility that reproduces ``price`` (bisection), or None when no volatility in 1%..500% does."""
-    if price <= 0 or t <= 0:
+    """Volatility that reproduces ``price`` (bisection), or None when no volatility in 1%..500% does
+    (and when an input is not finite and positive: never an exception)."""
+    if not (math.isfinite(price) and price > 0 and math.isfinite(t) and t > 0):
         return None
     lo, hi = 0.01, 5.0
     try:
         if not bs_price(kind, spot, strike, t, r, lo) <= price <= bs_price(kind, spot, strike, t, r, hi):
             return None
-    except ValueError:
+    except (ValueError, ArithmeticError):
         return None
     for _ in range(80):
         mid = (lo + hi) / 2

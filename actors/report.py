@@ -167,7 +167,7 @@ def detail_to_dict(detail: Any, *, db: str) -> dict[str, Any]:
 
 
 def thesis_to_dict(outcome: Any) -> dict[str, Any]:
-    """One agent call: role, model, status, the thesis (or the failure kind), attempts, latency."""
+    """One agent call: role, model, status, the thesis (or the failure kind), attempts, latency, usage."""
     return {
         "role": outcome.role.value,
         "model": outcome.model,
@@ -177,4 +177,12 @@ def thesis_to_dict(outcome: Any) -> dict[str, Any]:
         "attempts": outcome.attempts,
         "latency": outcome.latency,
         "detail": outcome.detail,
+        "usage": {
+            "input_tokens": outcome.input_tokens,
+            "output_tokens": outcome.output_tokens,
+            "tokens_per_second": outcome.tokens_per_second,
+            "generation_seconds": outcome.generation_seconds,
+            "prompt_seconds": outcome.prompt_seconds,
+            "load_seconds": outcome.load_seconds,
+        },
     }

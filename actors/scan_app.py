@@ -13,13 +13,15 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import trio
 
+from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from actors.config import Settings, settings_snapshot
 from actors.coordinator import ScanOutcome, new_run_id, run_scan, snapshot_json
-from actors.debate.wiring import open_debate_runner
+from actors.debate.wiring import client_settings, open_debate_runner
 from actors.display import ProgressDisplay, render_report
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
@@ -28,16 +30,19 @@ from actors.runtime import EventBus, spawn, stop
 from actors.store.client import StoreClient
 from actors.store.persister import run_persister
 from actors.store.reader import load_run
-from actors.errors import StoreError
+from actors.errors import ConfigError, StoreError
 from messages.scan import RunStatus, ScanRequested
 
 logger = logging.getLogger(__name__)
 
 
 def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
-    from actors.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, db_path_for
+    from actors.cli import db_path_for
 
     db = db_path_for(settings)
+    check_db_path(db)
+    if _disabled_reason(settings, args) is None:
+        client_settings(settings, None)  # a missing or malformed API key is a ConfigError before anything opens
     interactive = sys.stderr.isatty() and not args.json
     outcome = trio.run(_scan, settings, args, db, interactive)
     if outcome is None:
@@ -60,6 +65,18 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+def check_db_path(db: Path) -> None:
+    """Refuse a database path that cannot be a database file, before anything starts.
+
+    Raises:
+        ConfigError: the path is a directory, or its directory does not exist (exit 2).
+    """
+    if db.is_dir():
+        raise ConfigError(f"db_path: {db} is a directory; give the path of a database file (--db FILE)")
+    if not db.parent.is_dir():
+        raise ConfigError(f"db_path: the directory {db.parent} does not exist; create it or give another --db")
 
 
 def _disabled_reason(settings: Settings, args: argparse.Namespace) -> str | None:
@@ -93,43 +110,47 @@ async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interact
     run_id = new_run_id()
     disabled = _disabled_reason(settings, args)
     outcome: ScanOutcome | None = None
-    try:
-        async with trio.open_nursery() as nursery:
-            persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister", capacity=64)
-            store = StoreClient(persister)
-            with ProgressDisplay(sys.stderr, enabled=interactive) as display:
-                nursery.start_soon(_show_progress, bus, display)
-                async with open_debate_runner(settings, store=store, publish=bus.publish, disabled=disabled) as (
-                    debate,
-                    debate_disabled,
-                ):
-                    with trio.CancelScope() as scan_scope:
-                        nursery.start_soon(_cancel_on_signal, scan_scope)
-                        outcome = await run_scan(
-                            request,
-                            run_id=run_id,
-                            settings=settings,
-                            fetcher=fetcher,
-                            store=store,
-                            publish=bus.publish,
-                            debate=debate,
-                            debate_disabled_reason=debate_disabled,
-                            settings_json=snapshot_json(settings_snapshot(settings)),
-                        )
-                bus.close()
-            await stop(persister, deadline=10)
-            nursery.cancel_scope.cancel()
-    finally:
-        await provider.aclose()
+    scan_scope = trio.CancelScope()
+    # Opened before anything else: a signal from here on cancels the scan the orderly way (the
+    # run is marked INTERRUPTED); one that arrives before run_scan starts cancels it at once.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_cancel_on_signal, signals, scan_scope)
+                persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister",
+                                        capacity=64)
+                store = StoreClient(persister)
+                with ProgressDisplay(sys.stderr, enabled=interactive) as display:
+                    nursery.start_soon(_show_progress, bus, display)
+                    async with open_debate_runner(settings, store=store, publish=bus.publish, disabled=disabled) as (
+                        debate,
+                        debate_disabled,
+                    ):
+                        with scan_scope:
+                            outcome = await run_scan(
+                                request,
+                                run_id=run_id,
+                                settings=settings,
+                                fetcher=fetcher,
+                                store=store,
+                                publish=bus.publish,
+                                debate=debate,
+                                debate_disabled_reason=debate_disabled,
+                                settings_json=snapshot_json(settings_snapshot(settings)),
+                            )
+                    bus.close()
+                await stop(persister, deadline=10)
+                nursery.cancel_scope.cancel()
+        finally:
+            await provider.aclose()
     return outcome
 
 
-async def _cancel_on_signal(scope: trio.CancelScope) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            logger.warning("received %s: stopping the scan", signal.Signals(signum).name)
-            scope.cancel()
-            return
+async def _cancel_on_signal(signals: AsyncIterator[int], scope: trio.CancelScope) -> None:
+    async for signum in signals:
+        logger.warning("received %s: stopping the scan", signal.Signals(signum).name)
+        scope.cancel()
+        return
 
 
 async def _show_progress(bus: EventBus, display: ProgressDisplay) -> None:

@@ -66,7 +66,12 @@ class RiskAssessment:
 
 @frozen
 class AgentOutcome:
-    """What one agent call produced: a thesis, or the failure kind. Persisted as it happens."""
+    """What one agent call produced: a thesis, or the failure kind. Persisted as it happens.
+
+    Usage (None when the backend did not report it): ``input_tokens``/``output_tokens`` summed
+    over the call's attempts, and from Ollama the seconds spent generating, reading the prompt
+    and loading the model (``load_seconds`` > 0 marks a call that met a cold model).
+    """
 
     run_id: str
     ticker: str
@@ -79,6 +84,16 @@ class AgentOutcome:
     detail: str = ""
     input_tokens: int | None = None
     output_tokens: int | None = None
+    generation_seconds: float | None = None
+    prompt_seconds: float | None = None
+    load_seconds: float | None = None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Output tokens per second of generation, when both are known."""
+        if self.output_tokens is None or not self.generation_seconds or self.generation_seconds <= 0:
+            return None
+        return self.output_tokens / self.generation_seconds
 
 
 @frozen

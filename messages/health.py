@@ -36,21 +36,3 @@ class BreakerState:
     state: BreakerStateName
     reason: str
     changed_at: float  # trio clock
-
-
-@frozen
-class CallSucceeded:
-    """An LLM call finished with an answer (counts as a success for the circuit breaker)."""
-
-
-@frozen
-class CallFailed:
-    """An LLM call failed; ``kind`` is a ``FailureKind`` value such as ``"stall"``.
-
-    ``status`` is the HTTP status for ``kind="http_status"`` (None when unknown); ``detail`` is
-    a short human text that ends up in the breaker's reason when this failure opens it.
-    """
-
-    kind: str
-    status: int | None = None
-    detail: str = ""

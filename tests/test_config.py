@@ -60,6 +60,8 @@ def test_env_lists_are_comma_separated():
         ({"OPTION_ALPHA_OLLAMA_HOST": "localhost:11434"}, {}, r"ollama_host: expected an http:// or https:// URL"),
         ({"OPTION_ALPHA_AI_CONCURRENCY_MIN": "4"}, {},
          r"ai_concurrency_min \(4\) must not exceed ai_debate_concurrency \(3\).*pin.*ai_concurrency_min from env"),
+        ({}, {"ai_first_chunk_timeout": "4.5"}, r"ai_connect_timeout \(5.0\) must not exceed ai_first_chunk_timeout \(4.5\).*from flag --ai-first-chunk-timeout"),
+        ({}, {"ai_first_chunk_timeout": "200"}, r"ai_first_chunk_timeout \(200.0\) must not exceed ai_request_timeout \(120.0\)"),
     ],
 )
 def test_bad_values_name_field_source_and_allowed(env, flags, message):

@@ -7,7 +7,7 @@ from actors.breaker.actor import (
     Permit,
     open_breaker,
 )
-from actors.breaker.policy import BreakerPolicy, BreakerSettings, classify_failure
+from actors.breaker.policy import BreakerPolicy, BreakerSettings
 
 __all__ = [
     "BreakerOpen",
@@ -16,6 +16,5 @@ __all__ = [
     "BreakerStatistics",
     "CircuitBreaker",
     "Permit",
-    "classify_failure",
     "open_breaker",
 ]

@@ -2,35 +2,33 @@
 
 It is a plain object living in the same trio run as its callers: its methods are called
 directly and never block (the one background task is the cool-down timer). That keeps the
-decision and the cancellation of in-flight calls synchronous: when a failure opens the breaker,
-every guarded call is cancelled before the reporting method returns.
+decision and the cancellation of in-flight calls synchronous: when an attempt opens the
+breaker, every guarded call is cancelled before the reporting method returns.
 
-*Receives:* call results, through a :class:`Permit` (``permit.succeeded()`` /
-``permit.failed(kind, status=..., detail=...)``) or as :class:`~messages.health.CallSucceeded` /
-:class:`~messages.health.CallFailed` messages, and :class:`~messages.health.LLMHealth` reports,
-through :meth:`CircuitBreaker.receive` (or :meth:`CircuitBreaker.consume` from a channel).
+*Receives:* one :class:`~messages.llm.AttemptOutcome` per attempt of every LLM call, success
+included, from the LLM client's observer as each attempt ends, and
+:class:`~messages.health.LLMHealth` reports, through :meth:`CircuitBreaker.receive` (or
+:meth:`CircuitBreaker.consume` from a channel). What each attempt means is decided by the LLM
+layer (``FailureKind.breaker_meaning``); the policy (:mod:`actors.breaker.policy`) reads that.
 
 *Sends:* a :class:`~messages.health.BreakerState` to ``publish`` on every transition, in order.
 
 *Owns:* the :class:`~actors.breaker.policy.BreakerPolicy` and the registry of in-flight calls'
-cancel scopes.
+cancel scopes (one :class:`Permit` per admitted call).
 
-Usage by a worker::
+Usage by a worker (the client's observer reports the attempts; the guard only admits the call
+and lets the breaker cut it off)::
 
     try:
-        with breaker.guard() as permit:          # or: async with breaker.guard() as permit
-            outcome = await client.chat(...)
-            if outcome.ok:
-                permit.succeeded()
-            else:
-                permit.failed(outcome.kind, status=outcome.status)
+        with breaker.guard():                    # or: async with breaker.guard()
+            outcome = await client.complete(...)
     except BreakerOpen as exc:                   # refused at entry, or cut off mid-call
         ...
 
 On failure: a ``publish`` that raises is logged and counted; the state change stands and
 in-flight calls are still cancelled. On cancellation: the cool-down timer task simply stops;
-guarded calls cancelled from outside propagate ``trio.Cancelled`` as usual. A result from a call
-admitted before the latest opening is stale and ignored (counted in ``stale_results``).
+guarded calls cancelled from outside propagate ``trio.Cancelled`` as usual. Attempts reported
+while OPEN (late reports from calls the opening cut off) change nothing (``late_attempts``).
 """
 
 from __future__ import annotations
@@ -46,10 +44,11 @@ import attrs
 import trio
 from attrs import frozen
 
-from actors.breaker.policy import BreakerPolicy, BreakerSettings, classify_failure
+from actors.breaker.policy import BreakerPolicy, BreakerSettings
 from actors.errors import ConfigError, OptionAlphaError
 from actors.runtime.background import open_background
-from messages.health import BreakerState, BreakerStateName, CallFailed, CallSucceeded, LLMHealth
+from messages.health import BreakerState, BreakerStateName, LLMHealth
+from messages.llm import AttemptOutcome, BreakerMeaning
 
 __all__ = [
     "BreakerOpen",
@@ -86,40 +85,31 @@ class BreakerStatistics:
     state: BreakerStateName
     reason: str
     changed_at: float
-    consecutive_failures: int
-    window_calls: int
-    window_failures: int
+    consecutive_failures: int  # the current streak of not-responding attempts
+    window_calls: int  # answered attempts in the failure-rate window
+    window_failures: int  # answered errors among them
     in_flight: int  # guarded calls running now
     admitted: int  # guarded calls let through
     rejected: int  # guard entries refused with BreakerOpen
     cut_off: int  # in-flight calls cancelled by an opening
-    stale_results: int  # results from calls admitted before the latest opening
+    attempts: int  # attempt outcomes received
+    late_attempts: int  # attempt outcomes received while OPEN (ignored)
     transitions: int
     publish_errors: int
 
 
 class Permit:
-    """One admitted LLM call. Report its result once, as the last thing inside the guard."""
+    """One admitted LLM call: its cancel scope, and whether it is the half-open probe.
 
-    def __init__(self, breaker: CircuitBreaker, generation: int, probe: bool) -> None:
-        self._breaker = breaker
+    The call's attempts reach the breaker through the client's observer, not through the
+    permit: the permit only lets the breaker cut the call off (``cancel_reason`` says why).
+    """
+
+    def __init__(self, generation: int, probe: bool) -> None:
         self.generation = generation
         self.probe = probe  # the half-open probe call
         self.scope = trio.CancelScope()
-        self.result: str | None = None  # "success" or the failure kind
         self.cancel_reason: str | None = None  # set when the breaker cut this call off
-
-    def succeeded(self) -> None:
-        """The call answered."""
-        self._breaker._finish(self, CallSucceeded())
-
-    def failed(self, kind: str, *, status: int | None = None, detail: str = "") -> None:
-        """The call failed with a FailureKind value (``"stall"``, ``"http_status"`` + status...).
-
-        Raises:
-            ValueError: unknown ``kind``.
-        """
-        self._breaker._finish(self, CallFailed(kind, status, detail))
 
 
 class _Guard:
@@ -177,7 +167,7 @@ class CircuitBreaker:
         self._generation = 0
         self._changed = trio.Event()  # replaced (after being set) on every change
         self._counts = dict.fromkeys(
-            ("admitted", "rejected", "cut_off", "stale_results", "transitions", "publish_errors"), 0
+            ("admitted", "rejected", "cut_off", "attempts", "late_attempts", "transitions", "publish_errors"), 0
         )
 
     # -- reading ------------------------------------------------------------------------------
@@ -203,7 +193,7 @@ class CircuitBreaker:
 
     def statistics(self) -> BreakerStatistics:
         state = self.state
-        calls, failed = self._policy.window_counts
+        calls, failed = self._policy.window_counts(trio.current_time())
         return BreakerStatistics(
             state=state.state,
             reason=state.reason,
@@ -218,30 +208,22 @@ class CircuitBreaker:
     # -- receiving ----------------------------------------------------------------------------
 
     def receive(self, message: object) -> BreakerState | None:
-        """Handle a CallSucceeded, CallFailed or LLMHealth; returns the transition, if any.
-
-        Results received here carry no permit, so they always count (even in HALF_OPEN, where
-        a success closes the breaker); prefer reporting through the :class:`Permit`.
+        """Handle an AttemptOutcome or an LLMHealth; returns the transition, if any.
 
         Raises:
             TypeError: any other message type.
-            ValueError: a CallFailed with an unknown kind.
         """
         self._tick()
         now = trio.current_time()
-        if isinstance(message, CallSucceeded):
-            event = self._policy.record_success(now)
-        elif isinstance(message, CallFailed):
-            event = self._policy.record_failure(
-                message.kind, now, status=message.status, detail=message.detail
-            )
+        if isinstance(message, AttemptOutcome):
+            self._counts["attempts"] += 1
+            if self._policy.name is BreakerStateName.OPEN and message.meaning is not BreakerMeaning.NEUTRAL:
+                self._counts["late_attempts"] += 1
+            event = self._policy.record_attempt(message, now)
         elif isinstance(message, LLMHealth):
             event = self._policy.record_health(message, now)
         else:
-            raise TypeError(
-                "circuit breaker receives CallSucceeded, CallFailed or LLMHealth, "
-                f"got {type(message).__name__}"
-            )
+            raise TypeError(f"circuit breaker receives AttemptOutcome or LLMHealth, got {type(message).__name__}")
         self._apply(event)
         return event
 
@@ -301,7 +283,7 @@ class CircuitBreaker:
             self._counts["rejected"] += 1
             raise BreakerOpen(self._policy.state)
         probe = self._policy.name is BreakerStateName.HALF_OPEN
-        permit = Permit(self, self._generation, probe)
+        permit = Permit(self._generation, probe)
         self._counts["admitted"] += 1
         self._in_flight.add(permit)
         if len(self._in_flight) == 1 and self._on_in_flight is not None:
@@ -311,26 +293,11 @@ class CircuitBreaker:
                 logger.exception("the on_in_flight hook failed; the call goes ahead")
         return permit
 
-    def _finish(self, permit: Permit, result: CallSucceeded | CallFailed) -> None:
-        if permit.result is not None:
-            raise RuntimeError(f"this call's result was already reported ({permit.result})")
-        if isinstance(result, CallFailed):
-            classify_failure(result.kind, result.status)  # a bad kind raises before any change
-        permit.result = "success" if isinstance(result, CallSucceeded) else result.kind
-        self._in_flight.discard(permit)  # done: an opening caused by this result spares it
-        if permit.generation != self._generation:
-            self._counts["stale_results"] += 1
-            logger.debug("ignoring a stale LLM call result (%s)", permit.result)
-            return
-        self.receive(result)
-        if permit.probe:
-            self._signal()  # a neutral probe result freed the slot: wake wait_allowed()
-
     def _leave(self, permit: Permit) -> None:
         self._in_flight.discard(permit)
-        if permit.result is None and permit.probe and permit.generation == self._generation:
+        if permit.probe and permit.generation == self._generation:
             if self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight:
-                logger.debug("half-open probe ended without a result; freeing the probe slot")
+                logger.debug("half-open probe call ended without deciding; freeing the probe slot")
                 self._policy.release_probe()
                 self._signal()
 

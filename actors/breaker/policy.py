@@ -2,32 +2,36 @@
 
 ::
 
-    CLOSED ──(3 consecutive counted failures | failure rate over window | unhealthy report
-              | model_missing / unauthorized)──▶ OPEN
+    CLOSED ──(failures consecutive not-responding attempts | answered-error rate over the window
+              | a fatal attempt | an unhealthy health report)──▶ OPEN
     OPEN ──(cool-down elapsed, or a HEALTHY report after the cool-down)──▶ HALF_OPEN
-    HALF_OPEN ──(the one probe call succeeds)──▶ CLOSED
-    HALF_OPEN ──(the probe fails, or an unhealthy report)──▶ OPEN (fresh cool-down)
+    HALF_OPEN ──(the probe call's attempt is answered)──▶ CLOSED
+    HALF_OPEN ──(its attempt is not responding, an answered error or fatal;
+                 or an unhealthy report)──▶ OPEN (fresh cool-down)
 
-What counts against the breaker (``FailureKind`` values, as plain strings):
+It reads only each attempt's :class:`~messages.llm.BreakerMeaning` (decided by the LLM layer,
+``FailureKind.breaker_meaning``); it keeps no list of failure kinds of its own.
 
-- counted: ``timeout_connect``, ``timeout_first_chunk``, ``stall``, ``deadline``,
-  ``unreachable``, and ``http_status`` when the status is 5xx, 429 or 408 (or unknown: a
-  status-less HTTP failure is assumed to be the server's);
-- neutral (never counted, not even in the failure-rate window): ``invalid_output`` (the server
-  answered; the model wrote bad JSON) and ``cancelled`` (we stopped the call ourselves), and
-  ``http_status`` with any other 4xx (our request was wrong, the server is fine);
-- fatal, open at once: ``model_missing`` and ``unauthorized`` (no call can succeed until a
-  person acts).
+- *not responding* (refused, connect / first-chunk timeout, stall, deadline, dropped stream,
+  broken framing): ``failures`` of them in a row open it. Any attempt the server answered
+  (a valid reply, an answered error, a reply that did not parse, a 4xx) resets that streak.
+- *answered with an error* (5xx, 529, 429, 408): the failure-rate rule. Over the last
+  ``window`` seconds, once at least ``min_calls`` answered attempts are in it, the breaker opens
+  when answered errors are more than ``failure_rate`` of them. Valid replies count in the window
+  as successes; unusable replies, 4xx and not-responding attempts are not in it.
+- *fatal* (model missing, unauthorized): opens at once: no call can succeed until a person acts.
+- *answered, unusable* (invalid output, truncated) and *request wrong* (other 4xx): reset the
+  streak, nothing else. *neutral* (cancelled): nothing at all.
 
 Health reports: UNREACHABLE, TIMEOUT, MODEL_MISSING and UNAUTHORIZED open the breaker at once
 (from CLOSED or HALF_OPEN). ERROR does not: the server answered the cheap endpoint, so real
-calls decide through their own results. A HEALTHY report while OPEN moves to HALF_OPEN only once
-the cool-down has elapsed (so a flapping server still gets its cool-down); before that it is
-ignored.
+calls decide through their own attempts. A HEALTHY report while OPEN moves to HALF_OPEN only
+once the cool-down has elapsed (so a flapping server still gets its cool-down).
 
-In HALF_OPEN exactly one probe call may run: :meth:`BreakerPolicy.allow` says yes once. A
-neutral result (invalid output, cancelled) frees the probe slot without deciding anything, so
-the next caller may probe.
+In HALF_OPEN exactly one probe call may run: :meth:`BreakerPolicy.allow` says yes once. Its
+first deciding attempt closes or reopens the breaker; if the call ends without one (only
+unusable replies, a 4xx, cancelled), :meth:`BreakerPolicy.release_probe` frees the slot. While
+OPEN, attempts are ignored (late reports from calls the opening cut off).
 
 Every transition returns a :class:`~messages.health.BreakerState` event with a specific
 reason; methods that change nothing return None.
@@ -43,24 +47,9 @@ from attrs import frozen
 
 from actors.errors import ConfigError
 from messages.health import BreakerState, BreakerStateName, HealthStatus, LLMHealth
+from messages.llm import AttemptOutcome, BreakerMeaning
 
-__all__ = [
-    "COUNTED_KINDS",
-    "FATAL_KINDS",
-    "FAILURE_KINDS",
-    "NEUTRAL_KINDS",
-    "UNHEALTHY_STATUSES",
-    "BreakerPolicy",
-    "BreakerSettings",
-    "classify_failure",
-]
-
-COUNTED_KINDS = frozenset(
-    {"timeout_connect", "timeout_first_chunk", "stall", "deadline", "unreachable", "http_status"}
-)
-NEUTRAL_KINDS = frozenset({"invalid_output", "cancelled"})
-FATAL_KINDS = frozenset({"model_missing", "unauthorized"})
-FAILURE_KINDS = COUNTED_KINDS | NEUTRAL_KINDS | FATAL_KINDS
+__all__ = ["UNHEALTHY_STATUSES", "BreakerPolicy", "BreakerSettings"]
 
 UNHEALTHY_STATUSES = frozenset(
     {
@@ -71,29 +60,8 @@ UNHEALTHY_STATUSES = frozenset(
     }
 )
 
-
-def classify_failure(kind: str, status: int | None = None) -> str:
-    """Return ``"counted"``, ``"neutral"`` or ``"fatal"`` for a failure kind.
-
-    Raises:
-        ValueError: ``kind`` is not a FailureKind value (the message lists the allowed ones).
-    """
-    if kind not in FAILURE_KINDS:
-        allowed = ", ".join(sorted(FAILURE_KINDS))
-        raise ValueError(f"failure kind must be one of {allowed}; got {kind!r}")
-    if kind in FATAL_KINDS:
-        return "fatal"
-    if kind in NEUTRAL_KINDS:
-        return "neutral"
-    if kind == "http_status" and status is not None:
-        if status >= 500 or status in (408, 429):
-            return "counted"
-        return "neutral"
-    return "counted"
-
-
-def _label(kind: str, status: int | None) -> str:
-    return f"{kind} {status}" if kind == "http_status" and status is not None else kind
+#: Meanings that decide a half-open probe against the server (an answer closes it).
+_PROBE_FAILS = frozenset({BreakerMeaning.NOT_RESPONDING, BreakerMeaning.ANSWERED_ERROR, BreakerMeaning.FATAL})
 
 
 def _positive_int(name: str):
@@ -114,34 +82,31 @@ def _check_rate(_inst: object, _attr: attrs.Attribute, value: object) -> None:
         raise ConfigError(f"breaker failure_rate must be a number in (0, 1], got {value!r}")
 
 
-def _check_cooldown(_inst: object, _attr: attrs.Attribute, value: object) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ConfigError(f"breaker cooldown must be a finite number of seconds > 0, got {value!r}")
+def _positive_seconds(name: str):
+    def check(_inst: object, _attr: attrs.Attribute, value: object) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise ConfigError(f"breaker {name} must be a finite number of seconds > 0, got {value!r}")
+
+    return check
 
 
 @frozen(kw_only=True)
 class BreakerSettings:
-    """When the breaker opens and how long it stays open.
+    """When the breaker opens and how long it stays open (see the module docstring).
 
     ``failure_rate=1`` turns the failure-rate rule off (a rate cannot exceed 1).
     """
 
     failures: int = attrs.field(default=3, validator=_positive_int("failures"))
     failure_rate: float = attrs.field(default=0.5, validator=_check_rate)
-    window: int = attrs.field(default=10, validator=_positive_int("window"))
-    min_calls: int = attrs.field(default=6, validator=_positive_int("min_calls"))
-    cooldown: float = attrs.field(default=30.0, validator=_check_cooldown)
-
-    def __attrs_post_init__(self) -> None:
-        if self.min_calls > self.window:
-            raise ConfigError(
-                f"breaker min_calls must be <= window ({self.window}), got {self.min_calls}"
-            )
+    window: float = attrs.field(default=30.0, validator=_positive_seconds("window"))
+    min_calls: int = attrs.field(default=20, validator=_positive_int("min_calls"))
+    cooldown: float = attrs.field(default=30.0, validator=_positive_seconds("cooldown"))
 
 
 class BreakerPolicy:
@@ -150,10 +115,9 @@ class BreakerPolicy:
     def __init__(self, settings: BreakerSettings | None = None, *, now: float = 0.0) -> None:
         self.settings = settings if settings is not None else BreakerSettings()
         self._state = BreakerState(BreakerStateName.CLOSED, "started", now)
-        self._consecutive: list[str] = []  # labels of the current run of counted failures
-        self._window: collections.deque[tuple[bool, str]] = collections.deque(
-            maxlen=self.settings.window
-        )  # (failed, label) per counted call
+        self._streak: list[str] = []  # labels of the current run of not-responding attempts
+        self._window: collections.deque[tuple[float, bool]] = collections.deque()  # (when, error)
+        self._window_errors = 0
         self._half_open_at: float | None = None
         self._probe_out = False
 
@@ -175,12 +139,13 @@ class BreakerPolicy:
 
     @property
     def consecutive_failures(self) -> int:
-        return len(self._consecutive)
+        """The current streak of not-responding attempts."""
+        return len(self._streak)
 
-    @property
-    def window_counts(self) -> tuple[int, int]:
-        """``(calls, failures)`` in the sliding window."""
-        return len(self._window), sum(1 for failed, _ in self._window if failed)
+    def window_counts(self, now: float) -> tuple[int, int]:
+        """``(answered attempts, answered errors)`` in the window ending at ``now``."""
+        self._expire(now)
+        return len(self._window), self._window_errors
 
     @property
     def probe_in_flight(self) -> bool:
@@ -197,7 +162,7 @@ class BreakerPolicy:
     # -- deciding -----------------------------------------------------------------------------
 
     def allow(self, now: float) -> bool:
-        """May a call start now? In HALF_OPEN this says yes once, until the probe's result is in.
+        """May a call start now? In HALF_OPEN this says yes once, until the probe is decided.
 
         Time alone does not change the state here: call :meth:`tick` first.
         """
@@ -218,49 +183,32 @@ class BreakerPolicy:
             return self._to_half_open(now, "cool-down elapsed")
         return None
 
-    def record_success(self, now: float) -> BreakerState | None:
-        """A call succeeded: resets the consecutive count; in HALF_OPEN it closes the breaker."""
-        if self.name is BreakerStateName.HALF_OPEN:
-            return self._to_closed(now, "probe succeeded")
-        if self.name is BreakerStateName.OPEN:
-            return None  # a late result from before the opening: the cool-down still runs
-        self._consecutive.clear()
-        self._window.append((False, "ok"))
-        return None
-
-    def record_failure(
-        self, kind: str, now: float, *, status: int | None = None, detail: str = ""
-    ) -> BreakerState | None:
-        """A call failed with ``kind`` (a FailureKind value); see the module docstring.
-
-        Raises:
-            ValueError: unknown ``kind``.
-        """
-        cls = classify_failure(kind, status)
-        label = _label(kind, status)
-        suffix = f" — {detail}" if detail else ""
-        if cls == "neutral":
-            if self.name is BreakerStateName.HALF_OPEN:
-                self._probe_out = False  # the probe decided nothing; the next caller may probe
+    def record_attempt(self, attempt: AttemptOutcome, now: float) -> BreakerState | None:
+        """One attempt of an LLM call ended; see the module docstring for what each meaning does."""
+        meaning = attempt.meaning
+        if meaning is BreakerMeaning.NEUTRAL or self.name is BreakerStateName.OPEN:
             return None
-        if self.name is BreakerStateName.OPEN:
-            return None
-        if cls == "fatal":
-            return self._to_open(now, f"call failed: {label}{suffix} (no call can succeed)")
+        suffix = f" — {attempt.detail}" if attempt.detail else ""
         if self.name is BreakerStateName.HALF_OPEN:
-            return self._to_open(now, f"probe failed: {label}{suffix}")
-        self._consecutive.append(label)
-        self._window.append((True, label))
-        if len(self._consecutive) >= self.settings.failures:
-            shown = ", ".join(self._consecutive[-self.settings.failures :])
-            return self._to_open(now, f"{len(self._consecutive)} consecutive failures: {shown}")
-        calls, failed = self.window_counts
-        if calls >= self.settings.min_calls and failed / calls > self.settings.failure_rate:
-            return self._to_open(
-                now,
-                f"failure rate {failed}/{calls} calls ({failed / calls:.0%}) exceeds "
-                f"{self.settings.failure_rate:.0%}",
-            )
+            if meaning is BreakerMeaning.ANSWERED:
+                return self._to_closed(now, "probe call answered")
+            if meaning in _PROBE_FAILS:
+                return self._to_open(now, f"probe call failed: {attempt.label}{suffix}")
+            return None  # unusable reply or 4xx: the probe goes on (or frees its slot when it ends)
+        if meaning is BreakerMeaning.FATAL:
+            return self._to_open(now, f"{attempt.label}{suffix} (no call can succeed)")
+        if meaning is BreakerMeaning.NOT_RESPONDING:
+            self._streak.append(attempt.label)
+            if len(self._streak) >= self.settings.failures:
+                shown = ", ".join(self._streak[-self.settings.failures :])
+                return self._to_open(now, f"{len(self._streak)} attempts in a row not responding: {shown}{suffix}")
+            return None
+        self._streak.clear()  # the server answered
+        if meaning is BreakerMeaning.ANSWERED:
+            self._add_to_window(now, error=False)
+        elif meaning is BreakerMeaning.ANSWERED_ERROR:
+            self._add_to_window(now, error=True)
+            return self._check_rate(now, attempt.label)
         return None
 
     def record_health(self, health: LLMHealth, now: float) -> BreakerState | None:
@@ -281,8 +229,31 @@ class BreakerPolicy:
         return None
 
     def release_probe(self) -> None:
-        """The half-open probe ended without a result (e.g. its caller went away)."""
+        """The half-open probe call ended without deciding; the next caller may probe."""
         self._probe_out = False
+
+    # -- the failure-rate window --------------------------------------------------------------
+
+    def _add_to_window(self, now: float, *, error: bool) -> None:
+        self._expire(now)
+        self._window.append((now, error))
+        self._window_errors += error
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.settings.window
+        while self._window and self._window[0][0] <= horizon:
+            _, error = self._window.popleft()
+            self._window_errors -= error
+
+    def _check_rate(self, now: float, label: str) -> BreakerState | None:
+        calls, errors = len(self._window), self._window_errors
+        if calls >= self.settings.min_calls and errors / calls > self.settings.failure_rate:
+            return self._to_open(
+                now,
+                f"answered errors in {errors} of the last {calls} answered attempts ({errors / calls:.0%}, "
+                f"over {self.settings.failure_rate:.0%} in {self.settings.window:g} s), latest {label}",
+            )
+        return None
 
     # -- transitions --------------------------------------------------------------------------
 
@@ -299,8 +270,9 @@ class BreakerPolicy:
     def _to_closed(self, now: float, reason: str) -> BreakerState:
         self._half_open_at = None
         self._probe_out = False
-        self._consecutive.clear()
+        self._streak.clear()
         self._window.clear()
+        self._window_errors = 0
         return self._set(BreakerStateName.CLOSED, reason, now)
 
     def _set(self, name: BreakerStateName, reason: str, now: float) -> BreakerState:

@@ -261,13 +261,14 @@ class DebatePool:
             run.changed.set()
 
     async def _call(self, messages: list[ChatMessage], reply_type: type) -> CallOutcome:
-        """One guarded LLM call. Attempt failures reach the breaker through the client's observer."""
+        """One guarded LLM call: the breaker may refuse it or cut it off (``BreakerOpen``).
+
+        Its attempts, successes included, reach the breaker through the client's observer as
+        each one ends; the whole call's outcome is not reported again.
+        """
         self._calls += 1
-        with self._breaker.guard() as permit:
-            outcome = await self._client.complete(messages, reply_type, timeouts=self._timeouts)
-            if outcome.ok:
-                permit.succeeded()
-        return outcome
+        with self._breaker.guard():
+            return await self._client.complete(messages, reply_type, timeouts=self._timeouts)
 
     def _agent_outcome(self, run_id: str, ticker: str, role: AgentRole, outcome: CallOutcome) -> AgentOutcome:
         return AgentOutcome(
@@ -282,6 +283,9 @@ class DebatePool:
             detail=outcome.detail,
             input_tokens=outcome.input_tokens,
             output_tokens=outcome.output_tokens,
+            generation_seconds=outcome.generation_seconds,
+            prompt_seconds=outcome.prompt_seconds,
+            load_seconds=outcome.load_seconds,
         )
 
     def _cancelled_outcome(self, run_id: str, ticker: str, running: _Running, reason: str) -> AgentOutcome:

@@ -25,12 +25,12 @@ from actors.errors import ConfigError, StoreError
 from actors.health.monitor import HealthMonitor
 from actors.llm.budget import Timeouts
 from actors.llm.retry import RetryPolicy
-from actors.llm.client import ChatClient, make_client
+from actors.llm.client import ChatClient, Observer, make_client
 from actors.llm.limiter import AdaptiveLimit, ConcurrencyLimiter
-from actors.llm.outcome import FailureKind
 from actors.store.client import StoreClient
 from messages.debate import DebateFinished, DebateStatus
-from messages.health import CallFailed, HealthStatus, LLMHealth
+from messages.health import HealthStatus, LLMHealth
+from messages.llm import AttemptOutcome
 from messages.scan import TickerResult
 from messages.storage import SaveDebate
 
@@ -45,7 +45,7 @@ UNHEALTHY_REASONS = {
 }
 
 
-def client_settings(settings: Settings, observer: Callable[[FailureKind | None], None] | None) -> dict:
+def client_settings(settings: Settings, observer: Observer | None) -> dict:
     """Keyword arguments of the chosen backend's client, taken from settings."""
     timeouts = Timeouts(
         connect=settings.ai_connect_timeout,
@@ -56,15 +56,17 @@ def client_settings(settings: Settings, observer: Callable[[FailureKind | None],
     common = {
         "timeouts": timeouts,
         "retry": RetryPolicy(delays=settings.ai_retry_delays),
-        "temperature": settings.ai_temperature,
         "observer": observer,
     }
     if settings.ai_backend == "ollama":
         return {
             **common,
+            "temperature": settings.ai_temperature,
             "model": settings.ollama_model,
             "host": settings.ollama_host,
             "num_ctx": settings.ollama_num_ctx,
+            "num_predict": settings.ollama_num_predict,
+            "load_timeout": settings.ai_load_timeout,
             "keep_alive": settings.ollama_keep_alive,
         }
     key = settings.api_key()
@@ -72,7 +74,14 @@ def client_settings(settings: Settings, observer: Callable[[FailureKind | None],
         raise ConfigError(
             "ai_backend = claude needs an API key: set ANTHROPIC_API_KEY or anthropic_api_key_file"
         )
-    return {**common, "model": settings.anthropic_model, "api_key": key}
+    # No temperature: anthropic 2.x's messages.create takes no sampling parameters (README).
+    return {
+        **common,
+        "model": settings.anthropic_model,
+        "api_key": key,
+        "base_url": settings.anthropic_base_url,
+        "max_tokens": settings.ollama_num_predict,
+    }
 
 
 def llm_limiter(settings: Settings) -> ConcurrencyLimiter:
@@ -84,13 +93,13 @@ def llm_limiter(settings: Settings) -> ConcurrencyLimiter:
     ))
 
 
-def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Callable[[FailureKind | None], None]:
-    """Reports every failed attempt that counts to the breaker as it happens (not only final outcomes)."""
+def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Observer:
+    """Hands every attempt's outcome (success included) to the breaker as the attempt ends."""
 
-    def observe(kind: FailureKind | None) -> None:
+    def observe(attempt: AttemptOutcome) -> None:
         breaker = get_breaker()
-        if breaker is not None and kind is not None and kind.counts_against_breaker:
-            breaker.receive(CallFailed(kind.value, detail="attempt failed"))
+        if breaker is not None:
+            breaker.receive(attempt)
 
     return observe
 
@@ -102,12 +111,12 @@ async def open_debate_runner(
     store: StoreClient,
     publish: Callable[[object], None],
     disabled: str | None,
-    client_factory: Callable[[Callable[[FailureKind | None], None]], ChatClient] | None = None,
+    client_factory: Callable[[Observer], ChatClient] | None = None,
 ) -> AsyncIterator[tuple[DebateRunner | None, str | None]]:
     """Yield ``(runner, None)``, or ``(None, reason)`` when debates are off by configuration.
 
     ``client_factory(observer)`` builds the LLM client (tests pass a fake); by default the
-    backend named in settings. The observer reports each failed attempt to the breaker.
+    backend named in settings. The observer reports each attempt's outcome to the breaker.
     """
     if disabled:
         yield None, disabled
@@ -124,6 +133,9 @@ async def open_debate_runner(
             publish=publish,
             on_in_flight=lambda: monitor_ref[0].notify_in_flight() if monitor_ref else None,
             failures=settings.breaker_failures,
+            failure_rate=settings.breaker_failure_rate,
+            window=settings.breaker_window,
+            min_calls=settings.breaker_min_calls,
             cooldown=settings.breaker_cooldown,
         ) as breaker:
             holder.append(breaker)

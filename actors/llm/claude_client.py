@@ -1,8 +1,15 @@
 """The Claude backend: ``anthropic.AsyncAnthropic`` streaming ``/v1/messages`` under trio.
 
 The SDK's own retries are off (``max_retries=0``): retries follow our :class:`RetryPolicy` on
-trio's clock. The reply schema goes into the system prompt and the reply is validated with
-:func:`~actors.llm.structured.parse_reply`, exactly as for Ollama. The stream is read as raw
+trio's clock. Structured output is a forced tool call: one tool whose ``input_schema`` is the
+reply type's JSON schema, and ``tool_choice`` naming it, so the model must answer with a
+``tool_use`` block; its input arrives as ``input_json_delta`` pieces, which are joined and
+validated with :func:`~actors.llm.structured.parse_reply`, exactly as Ollama's replies (same
+parse retries with the stricter instruction). A plain text reply (a gateway that drops tools) is
+validated the same way. ``stop_reason: "max_tokens"`` is ``truncated``. What is sent:
+``model``, ``max_tokens`` (``ollama_num_predict``), ``system``, ``messages``, ``tools``,
+``tool_choice``, ``stream``; no ``temperature`` (the SDK's ``messages.create`` has no sampling
+parameters). The stream is read as raw
 server-sent events (``AsyncStream.raw_events``) inside ``aclosing``, so every chunk (pings
 included) resets the stall timer and cancellation closes the stream and its connection.
 
@@ -14,7 +21,7 @@ Mapping (most specific first): 401/403 → unauthorized (never retried), 404 →
 honoured), other 4xx → http_status, ``APITimeoutError`` → timeout_connect,
 ``APIConnectionError``/``httpx2.TransportError`` → unreachable, undecodable events →
 protocol_error. The API key is read from the :class:`~actors.secrets.Secret` only when the SDK
-client is built, and is scrubbed from every detail string.
+client is built, and is scrubbed, in every encoding, from every detail string.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ from actors.llm.budget import END, ChunkTimer, Timeouts
 from actors.llm.client import ChatMessage, Observer, check_messages
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
 from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
-from actors.llm.structured import schema_instruction
-from actors.secrets import Secret
+from actors.llm.structured import json_schema
+from actors.secrets import Secret, SecretFormatError, check_token
 from messages.health import HealthStatus, LLMHealth
 
 __all__ = ["ClaudeChat"]
@@ -82,6 +89,10 @@ class ClaudeChat:
             raise TypeError("api_key must be an actors.secrets.Secret (never a plain string)")
         if not api_key:
             raise ValueError("api_key is empty: set the Anthropic API key (a file or the environment)")
+        try:
+            check_token(api_key.reveal(), "api_key")
+        except SecretFormatError as exc:
+            raise ValueError(str(exc)) from None
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
             raise ValueError(f"max_tokens must be an integer >= 1, got {max_tokens!r}")
         self._model = model
@@ -111,8 +122,7 @@ class ClaudeChat:
         await self._client.close()
 
     def _scrub(self, text: str) -> str:
-        key = self._secret.reveal()
-        return text.replace(key, "***") if key else text
+        return self._secret.scrub(text)
 
     async def complete(
         self,
@@ -123,7 +133,7 @@ class ClaudeChat:
     ) -> CallOutcome[T]:
         """Send ``messages``, expect a ``reply_type`` JSON reply, within ``timeouts`` (see ``client``)."""
         check_messages(messages)
-        schema_instruction(reply_type)  # fail fast on a reply type with no JSON schema
+        json_schema(reply_type)  # fail fast on a reply type with no JSON schema
         return await run_call(
             self._attempt,
             messages,
@@ -136,19 +146,23 @@ class ClaudeChat:
         )
 
     def _request(self, messages: Sequence[ChatMessage], reply_type: type) -> dict[str, Any]:
+        name = tool_name(reply_type)
         system = [m.content for m in messages if m.role == "system"]
-        system.append(schema_instruction(reply_type))
+        system.append(f"Give your answer by calling the {name} tool, once, with every required field.")
         return {
             "model": self._model,
             "max_tokens": self.max_tokens,
             "system": "\n\n".join(system),
             "messages": [{"role": m.role, "content": m.content} for m in messages if m.role != "system"],
+            "tools": [{"name": name, "description": f"Record the {reply_type.__name__} reply.",
+                       "input_schema": json_schema(reply_type)}],
+            "tool_choice": {"type": "tool", "name": name},
         }
 
     async def _attempt(
         self, messages: Sequence[ChatMessage], reply_type: type, timeouts: Timeouts, usage: Usage
     ) -> str:
-        parts: list[str] = []
+        reply = _Reply()
         try:
             timer = ChunkTimer(first_chunk=timeouts.first_chunk, stall=timeouts.stall)
             async with AsyncExitStack() as stack:
@@ -172,13 +186,13 @@ class ClaudeChat:
                         break
                     if not stopped and failure is None:
                         try:
-                            stopped = self._handle(sse.event, sse.data, parts, usage)
+                            stopped = self._handle(sse.event, sse.data, reply, usage)
                         except AttemptFailed as exc:
                             failure = exc
             if failure is not None:
                 raise failure
             if stopped:
-                return "".join(parts)
+                return reply.text()
             raise AttemptFailed(FailureKind.PROTOCOL_ERROR,
                                 f"the stream ended without message_stop after {timer.chunks} event(s)", retryable=True)
         except AttemptFailed:
@@ -186,11 +200,15 @@ class ClaudeChat:
         except Exception as exc:
             failure = self._map(exc)
             if failure is None:
-                raise
+                self._raise_scrubbed(exc)
             raise failure from None  # the SDK's exception text may echo request data: not chained
 
-    def _handle(self, event: str | None, data: str, parts: list[str], usage: Usage) -> bool:
-        """Fold one SSE event into ``parts``/``usage``; True at ``message_stop``."""
+    def _handle(self, event: str | None, data: str, reply: "_Reply", usage: Usage) -> bool:
+        """Fold one SSE event into ``reply``/``usage``; True at ``message_stop``.
+
+        Raises:
+            AttemptFailed: an error event, an undecodable event, or a reply cut off by ``max_tokens``.
+        """
         if event in (None, "ping") or not data:
             return False
         try:
@@ -198,6 +216,8 @@ class ClaudeChat:
         except json.JSONDecodeError as exc:
             raise AttemptFailed(FailureKind.PROTOCOL_ERROR, f"undecodable {event} event: {exc.msg}",
                                 retryable=True) from None
+        if not isinstance(body, dict):
+            raise AttemptFailed(FailureKind.PROTOCOL_ERROR, f"{event} event is not a JSON object", retryable=True)
         if event == "error":
             error = body.get("error") or {}
             kind = str(error.get("type", "error"))
@@ -205,15 +225,34 @@ class ClaudeChat:
             raise self._status_failure(status, f"{kind}: {error.get('message', '')}", None)
         if event == "message_start":
             usage.input_tokens = ((body.get("message") or {}).get("usage") or {}).get("input_tokens")
+        elif event == "content_block_start":
+            block = body.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                reply.tool_blocks.add(body.get("index"))
         elif event == "content_block_delta":
             delta = body.get("delta") or {}
-            if delta.get("type") == "text_delta":
-                parts.append(str(delta.get("text", "")))
+            if delta.get("type") == "input_json_delta" and body.get("index") in reply.tool_blocks:
+                reply.tool_json.append(str(delta.get("partial_json", "")))
+            elif delta.get("type") == "text_delta":
+                reply.text_parts.append(str(delta.get("text", "")))
         elif event == "message_delta":
             usage.output_tokens = (body.get("usage") or {}).get("output_tokens", usage.output_tokens)
+            reply.stop_reason = (body.get("delta") or {}).get("stop_reason") or reply.stop_reason
         elif event == "message_stop":
+            if reply.stop_reason == "max_tokens":
+                raise AttemptFailed(FailureKind.TRUNCATED,
+                                    f"the reply was cut off at max_tokens={self.max_tokens} (ollama_num_predict)",
+                                    retryable=False)
             return True
         return False
+
+    def _raise_scrubbed(self, exc: Exception) -> None:
+        """Re-raise an exception we do not map (a bug), unless its text holds the key: then a scrubbed copy."""
+        text = str(exc)
+        scrubbed = self._scrub(text)
+        if scrubbed == text:
+            raise exc
+        raise RuntimeError(f"{type(exc).__name__} in the Claude client: {scrubbed}") from None
 
     def _map(self, exc: Exception) -> AttemptFailed | None:
         if isinstance(exc, anthropic.APIStatusError):
@@ -266,7 +305,7 @@ class ClaudeChat:
             except Exception as exc:
                 failure = self._map(exc)
                 if failure is None:
-                    raise
+                    self._raise_scrubbed(exc)
                 status = {
                     FailureKind.UNAUTHORIZED: HealthStatus.UNAUTHORIZED,
                     FailureKind.MODEL_MISSING: HealthStatus.MODEL_MISSING,
@@ -278,6 +317,26 @@ class ClaudeChat:
                 status, detail = HealthStatus.HEALTHY, f"model '{self._model}' is available"
         now = trio.current_time()
         return LLMHealth(backend=self.backend, status=status, latency=now - start, detail=detail, checked_at=now)
+
+
+class _Reply:
+    """What one streamed reply has said so far: the forced tool call's JSON, or plain text."""
+
+    def __init__(self) -> None:
+        self.tool_blocks: set[Any] = set()
+        self.tool_json: list[str] = []
+        self.text_parts: list[str] = []
+        self.stop_reason: str | None = None
+
+    def text(self) -> str:
+        """The tool call's input JSON when there was one, else the text (validated the same way)."""
+        return "".join(self.tool_json) if self.tool_blocks else "".join(self.text_parts)
+
+
+def tool_name(reply_type: type) -> str:
+    """The forced tool's name for a reply type: ``record_<name>`` (``[a-zA-Z0-9_-]{1,64}``)."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in reply_type.__name__.lower())
+    return f"record_{cleaned}"[:64]
 
 
 def _resolve_platform_now(client: anthropic.AsyncAnthropic) -> None:

@@ -27,6 +27,7 @@ from actors.errors import ConfigError
 from actors.llm.budget import Timeouts
 from actors.llm.outcome import CallOutcome, FailureKind
 from messages.health import LLMHealth
+from messages.llm import AttemptOutcome
 
 __all__ = [
     "BACKENDS",
@@ -41,9 +42,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Called once per attempt: None when the server answered with a valid reply, else the kind.
-#: ``invalid_output`` means the transport worked but the reply did not fit the schema.
-Observer = Callable[[FailureKind | None], None]
+#: Called once per attempt, as it ends (a valid reply included), with what it said about the
+#: server: its kind (None for a valid reply), HTTP status and meaning for the circuit breaker.
+Observer = Callable[[AttemptOutcome], None]
 
 #: What ``probe()`` returns (the health monitor publishes it as is).
 ProbeResult = LLMHealth

@@ -8,7 +8,9 @@ back to their launch values, request numbering and the script start again),
 ``POST /_fake/reset`` (launch profile, empty request log), ``GET /_fake/config`` and
 ``GET /_fake/requests`` (the request log: id, method, path, model, start, end, status,
 outcome; ``start``/``end`` are ``time.monotonic()`` seconds, which other processes on this
-machine can compare with their own).
+machine can compare with their own). A chat with no messages, or a generate with no prompt, is
+Ollama's "load the model" call: it is answered with ``done_reason: "load"`` once the model is
+loaded, logged as ``load`` and not numbered.
 
 Sends: replies in the real Ollama shapes (``fake_ollama_replies``); with ``"format": {schema}``
 the content is JSON fitting the schema, deterministic per seed and request number.
@@ -20,7 +22,14 @@ their first byte (the log's ``queued`` says how long). Each chat/generate reques
 planned outcome: ``ok``, ``http_500``, ``http_503`` /
 ``http_429`` (with ``Retry-After``), ``malformed``, ``stall`` (some chunks, then silence on an
 open socket), ``drop`` (some chunks, then the socket is closed mid-body), ``hang`` (the request
-is read and never answered), ``model_missing`` (404). ``hang_all`` makes every non-control
+is read and never answered), ``model_missing`` (404), ``runaway`` (filler streams until
+``options.num_predict`` tokens, then ``done_reason: "length"``; with no cap, until the client
+leaves). With ``load_time`` the model starts unloaded: the first request (and the first after
+its ``keep_alive`` ran out) waits for one load of ``load_time`` seconds, shared by the requests
+that arrive meanwhile, and reports it as ``load_duration``; ``/api/ps`` lists only loaded
+models then (without ``load_time`` every model counts as loaded). Final chunks carry
+``prompt_eval_count`` (prompt characters / 4), ``eval_count`` (tokens sent), ``eval_duration``
+and ``load_duration`` like Ollama's. ``hang_all`` makes every non-control
 endpoint hang, ``tags_hang`` only ``/api/tags``. Control endpoints never hang.
 
 Failure and cancellation: a broken or closed client connection ends that exchange only; the
@@ -49,7 +58,9 @@ import trio
 from actors.errors import ConfigError
 from actors.llm import fake_ollama_replies as replies
 from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
+from actors.llm.fake_ollama_model import ModelMemory, load_only, send_runaway
 from actors.llm.fake_ollama_profile import FAULTS, Profile, plan_outcome, request_rng
+from actors.llm.keep_alive import keep_alive_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +93,7 @@ class FakeOllamaServer:
         self._number = 0
         self._serving = 0
         self._waiting = trio.lowlevel.ParkingLot()
+        self._memory = ModelMemory()
 
     def statistics(self) -> FakeOllamaStatistics:
         """Counts over the current request log."""
@@ -96,6 +108,7 @@ class FakeOllamaServer:
         """Replace the profile (unlisted keys take launch values) and restart numbering and script."""
         self.profile = Profile.from_mapping(data, base=self.launch_profile)
         self._number = 0
+        self._memory.clear()
         self._admit()
         logger.info("profile replaced: %s", data)
         return self.profile
@@ -106,6 +119,7 @@ class FakeOllamaServer:
         self._number = 0
         self._next_id = 0
         self._log.clear()
+        self._memory.clear()
         self._admit()
 
     def _admit(self) -> None:
@@ -136,6 +150,7 @@ class FakeOllamaServer:
                     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen on ``host:port`` (0: a free port) and report the bound port through ``task_status``."""
         async with trio.open_nursery() as nursery:
+            self._memory.nursery = nursery
             listeners = await nursery.start(functools.partial(trio.serve_tcp, self._connection, port, host=host))
             task_status.started(listeners[0].socket.getsockname()[1])
 
@@ -189,7 +204,7 @@ class FakeOllamaServer:
                 client_left = True
             nursery.cancel_scope.cancel()
         if client_left and not exchange.finished:
-            if record.outcome not in ("hang", "stall"):
+            if record.outcome not in ("hang", "stall", "runaway"):
                 record.outcome = "cancelled_by_client"
             record.end = time.monotonic()
         if not control:
@@ -212,7 +227,7 @@ class FakeOllamaServer:
         elif (method, path) == ("GET", "/api/tags"):
             await ex.json(200, replies.tags_body(profile.models), "ok")
         elif (method, path) == ("GET", "/api/ps"):
-            await ex.json(200, replies.ps_body(profile.models), "ok")
+            await ex.json(200, replies.ps_body(self._memory.loaded(profile)), "ok")
         elif method == "POST" and path in ("/api/chat", "/api/generate"):
             await self._generate(ex, profile, body, chat=path == "/api/chat")
         else:
@@ -246,6 +261,15 @@ class FakeOllamaServer:
             return
         model: str = request["model"]
         ex.record.model = model
+        keep_alive = keep_alive_seconds(request.get("keep_alive"))
+        if load_only(request, chat=chat):
+            if not _listed(model, profile.models):
+                await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'),
+                              "model_missing")
+                return
+            load = await self._memory.load(model, profile, keep_alive)
+            await ex.json(200, replies.load_body(model, load=load, chat=chat), "load")
+            return
         number = self._number
         self._number += 1
         outcome = plan_outcome(profile, number)
@@ -258,16 +282,26 @@ class FakeOllamaServer:
             return
         await self._take_slot(ex.record)
         try:
-            await self._serve(ex, profile, request, model, number, outcome, chat=chat)
+            await self._serve(ex, profile, request, number, outcome, keep_alive, chat=chat)
         finally:
             self._give_slot()
 
-    async def _serve(self, ex: Exchange, profile: Profile, request: dict[str, Any], model: str, number: int,
-                     outcome: str, *, chat: bool) -> None:
-        """One generation request holding a slot: its planned outcome, after ``latency_first``."""
+    async def _serve(self, ex: Exchange, profile: Profile, request: dict[str, Any], number: int, outcome: str,
+                     keep_alive: float, *, chat: bool) -> None:
+        """One generation request holding a slot: the model loaded if need be, ``latency_first``, the answer."""
+        model: str = request["model"]
         if outcome == "hang":
             await trio.sleep_forever()
+        load = await self._memory.load(model, profile, keep_alive)
         await trio.sleep(profile.latency_first)
+        try:
+            await self._answer(ex, profile, request, number, outcome, load, chat=chat)
+        finally:
+            self._memory.touch(model, keep_alive)  # every answered request restarts the keep_alive clock
+
+    async def _answer(self, ex: Exchange, profile: Profile, request: dict[str, Any], number: int, outcome: str,
+                      load: float, *, chat: bool) -> None:
+        model: str = request["model"]
         if outcome in _ERRORS:
             status, message = _ERRORS[outcome]
             extra = (("Retry-After", str(profile.retry_after)),) if status in (429, 503) else ()
@@ -280,26 +314,28 @@ class FakeOllamaServer:
             await ex.json(400, replies.error_body(str(exc)), "bad_request")
             return
         prompt = replies.prompt_text(request)
-        if request.get("stream", True) is False:
-            await self._whole(ex, profile, model, content, prompt, outcome, chat=chat)
+        if outcome == "runaway":
+            await send_runaway(ex, profile, request, prompt=prompt, load=load, chat=chat)
+        elif request.get("stream", True) is False:
+            await self._whole(ex, profile, model, content, prompt, outcome, load, chat=chat)
         else:
-            await self._stream(ex, profile, model, content, prompt, outcome, chat=chat)
+            await self._stream(ex, profile, model, content, prompt, outcome, load, chat=chat)
 
     async def _whole(self, ex: Exchange, profile: Profile, model: str, content: str,
-                     prompt: str, outcome: str, *, chat: bool) -> None:
+                     prompt: str, outcome: str, load: float, *, chat: bool) -> None:
         pieces = replies.split_content(content, profile.chunks)
         await trio.sleep(profile.chunk_interval * len(pieces))
         final = replies.chat_final if chat else replies.generate_final
         elapsed = time.monotonic() - ex.record.start
         payload = json.dumps(final(model, content=content, generated=content, prompt=prompt, total=elapsed,
-                                   load=profile.latency_first, evaluating=elapsed - profile.latency_first)).encode()
+                                   load=load, evaluating=elapsed - load - profile.latency_first)).encode()
         if outcome in ("stall", "drop"):
             await ex.head(200, "application/json; charset=utf-8", length=len(payload), first=payload[: len(payload) // 2])
             await self._break_off(ex, outcome)
         await ex.whole(200, "application/json; charset=utf-8", payload, outcome)
 
     async def _stream(self, ex: Exchange, profile: Profile, model: str, content: str,
-                      prompt: str, outcome: str, *, chat: bool) -> None:
+                      prompt: str, outcome: str, load: float, *, chat: bool) -> None:
         pieces = replies.split_content(content, profile.chunks)
         chunk = replies.chat_chunk if chat else replies.generate_chunk
         began = time.monotonic()
@@ -318,7 +354,7 @@ class FakeOllamaServer:
         final = replies.chat_final if chat else replies.generate_final
         now = time.monotonic()
         last = final(model, content="", generated=content, prompt=prompt, total=now - ex.record.start,
-                     load=profile.latency_first, evaluating=now - began)
+                     load=load, evaluating=now - began)
         await ex.data(json.dumps(last).encode() + b"\n", last=outcome)
 
     @staticmethod
@@ -352,6 +388,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--latency-first", type=float, default=0.0, metavar="SECONDS",
                         help="wait before the response head / first chunk")
+    parser.add_argument("--load-time", type=float, default=0.0, metavar="SECONDS",
+                        help="a cold model load: the first request after start or after its keep_alive ran "
+                        "out waits this long before the first chunk (reported as load_duration)")
     parser.add_argument("--chunk-interval", type=float, default=0.0, metavar="SECONDS", help="wait between chunks")
     parser.add_argument("--chunks", type=int, default=defaults.chunks, help="pieces the content is streamed in")
     parser.add_argument("--stall-after", type=int, default=defaults.stall_after,
@@ -364,7 +403,8 @@ def _parser() -> argparse.ArgumentParser:
     for fault in FAULTS:
         parser.add_argument("--" + fault.replace("_", "-"), type=float, default=0.0, metavar="P",
                             help=f"probability of {fault} per chat/generate request")
-    parser.add_argument("--script", default="", help='outcomes in request order, e.g. "ok*3,http_500,malformed,ok*"')
+    parser.add_argument("--script", default="",
+                        help='outcomes in request order, e.g. "ok*3,http_500,malformed,ok*" or "runaway*3,ok*"')
     parser.add_argument("--hang-all", action="store_true", help="every endpoint but /_fake/* hangs")
     parser.add_argument("--tags-hang", action="store_true", help="/api/tags hangs")
     parser.add_argument("--log-limit", type=int, default=10_000, help="requests kept in the log")

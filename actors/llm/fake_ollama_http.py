@@ -4,20 +4,27 @@
 single write and streamed ones as head + first chunk, then one write per chunk, so a fault can
 stop at any chunk boundary. The log ``Record`` is completed (``end``, ``outcome``) with no
 checkpoint after the last byte, so a client that hangs up right after a complete answer is
-not mistaken for one that left early.
+not mistaken for one that left early. ``serve_keep_alive`` (the per-connection loop) and
+``answer_watching`` (answer while noticing a client that leaves) are shared with
+``actors.fakes.anthropic``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
 import h11
 import trio
 
-__all__ = ["ClientGone", "Exchange", "MAX_BODY", "Record", "next_event", "read_body"]
+__all__ = ["ClientGone", "Exchange", "MAX_BODY", "Record", "answer_watching", "next_event", "read_body",
+           "serve_keep_alive"]
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 1024 * 1024
 
@@ -122,3 +129,60 @@ async def read_body(stream: trio.SocketStream, conn: h11.Connection) -> bytes:
         else:
             raise h11.RemoteProtocolError(f"unexpected {type(event).__name__} in a request body")
 
+
+
+#: Answers one request on a connection; returns False to close the connection afterwards.
+Answer = Callable[[trio.SocketStream, h11.Connection, h11.Request, bytes], Awaitable[bool]]
+
+
+async def serve_keep_alive(stream: trio.SocketStream, answer: Answer, *, name: str) -> None:
+    """Read requests on one connection and ``answer`` each until the client or ``answer`` ends it.
+
+    A broken or closed connection and protocol errors end it quietly (DEBUG); any other error is
+    logged under ``name`` and closes this connection only. The stream is always closed.
+    """
+    conn = h11.Connection(h11.SERVER)
+    try:
+        while True:
+            request = await next_event(stream, conn)
+            if not isinstance(request, h11.Request):
+                return
+            body = await read_body(stream, conn)
+            if not await answer(stream, conn, request, body):
+                return
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
+    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, ClientGone) as exc:
+        logger.debug("connection ended: %r", exc)
+    except Exception:
+        logger.exception("%s: connection failed", name)
+    finally:
+        await stream.aclose()
+
+
+async def answer_watching(stream: trio.SocketStream, conn: h11.Connection, respond: Callable[[], Awaitable[None]]) -> bool:
+    """Run ``respond()`` while watching for the client leaving; True if it left (``respond`` is then cancelled).
+
+    Bytes the client sends meanwhile (a pipelined request) are kept in ``conn`` for the next cycle.
+    """
+    client_left = False
+    async with trio.open_nursery() as nursery:
+
+        async def watch() -> None:
+            nonlocal client_left
+            try:
+                while data := await stream.receive_some(65536):
+                    conn.receive_data(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            client_left = True
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(watch)
+        try:
+            await respond()
+        except ClientGone:
+            client_left = True
+        nursery.cancel_scope.cancel()
+    return client_left

@@ -9,7 +9,13 @@ from 0 since the last reset or config change, and ``plan_outcome(profile, n)`` d
   ``name*K`` repeats an entry K times, ``name*`` repeats it forever (last entry only). Once a
   finite script is used up, requests fall back to the probabilities;
 - otherwise one draw from ``request_rng(seed, n)`` against the fault probabilities
-  (``http_500`` ... ``model_missing``; their sum is at most 1, the rest is ``ok``).
+  (``http_500`` ... ``runaway``; their sum is at most 1, the rest is ``ok``).
+
+``runaway`` is a model that never stops: filler streams until the request's
+``options.num_predict`` tokens (then ``done_reason: "length"``), or for ever when none is sent.
+``load_time`` is a cold model load: the first request after start, or after the request's
+``keep_alive`` ran out, waits that long before its first chunk
+(:func:`actors.llm.keep_alive.keep_alive_seconds`).
 
 The same ``request_rng(seed, n)`` drives the reply text, so a seed and a request number always
 give the same outcome and the same content. Pure: no I/O, no trio.
@@ -36,7 +42,8 @@ __all__ = [
 ]
 
 #: Faults that have a probability, in the order a draw tests them.
-FAULTS = ("http_500", "http_503", "http_429", "malformed", "stall", "drop", "hang", "model_missing")
+#: New faults go at the end, so a seed keeps drawing the same outcomes for the older ones.
+FAULTS = ("http_500", "http_503", "http_429", "malformed", "stall", "drop", "hang", "model_missing", "runaway")
 #: Everything a script entry may name.
 OUTCOMES = ("ok", *FAULTS)
 DEFAULT_MODEL = "llama3.1:8b"
@@ -55,17 +62,20 @@ class ScriptEntry:
         return self.outcome if self.count == 1 else f"{self.outcome}*{self.count}"
 
 
-def parse_script(text: str) -> tuple[ScriptEntry, ...]:
-    """``"ok*3,http_500,ok*"`` → entries; raises ``ConfigError`` naming the bad entry."""
+def parse_script(text: str, *, outcomes: tuple[str, ...] = OUTCOMES, tool: str = "fake-ollama") -> tuple[ScriptEntry, ...]:
+    """``"ok*3,http_500,ok*"`` → entries; raises ``ConfigError`` naming the bad entry.
+
+    ``outcomes`` are the names allowed (another fake server passes its own), ``tool`` names it in errors.
+    """
     entries: list[ScriptEntry] = []
     parts = [p.strip() for p in text.split(",")] if text.strip() else []
     for i, part in enumerate(parts, start=1):
         name, star, count_text = part.partition("*")
         name = name.strip()
-        if name not in OUTCOMES:
+        if name not in outcomes:
             raise ConfigError(
-                f"fake-ollama script entry {i} {part!r}: unknown outcome {name!r}; "
-                f"allowed: {', '.join(OUTCOMES)}"
+                f"{tool} script entry {i} {part!r}: unknown outcome {name!r}; "
+                f"allowed: {', '.join(outcomes)}"
             )
         count: int | None = 1
         if star:
@@ -76,12 +86,12 @@ def parse_script(text: str) -> tuple[ScriptEntry, ...]:
                 count = int(count_text)
             else:
                 raise ConfigError(
-                    f"fake-ollama script entry {i} {part!r}: the count after '*' must be a "
+                    f"{tool} script entry {i} {part!r}: the count after '*' must be a "
                     f"positive integer or nothing (forever), got {count_text!r}"
                 )
         if count is None and i != len(parts):
             raise ConfigError(
-                f"fake-ollama script entry {i} {part!r} repeats forever, so it must be the last entry"
+                f"{tool} script entry {i} {part!r} repeats forever, so it must be the last entry"
             )
         entries.append(ScriptEntry(name, count))
     return tuple(entries)
@@ -133,6 +143,7 @@ class Profile:
     )
     seed: int = attrs.field(default=0, converter=int)
     latency_first: float = _float_field(_non_negative)  # before the response head / first chunk
+    load_time: float = _float_field(_non_negative)  # a cold model load before the first chunk
     chunk_interval: float = _float_field(_non_negative)  # between streamed chunks
     chunks: int = attrs.field(default=4, converter=int, validator=_at_least_one)  # content pieces
     stall_after: int = attrs.field(default=1, converter=int, validator=_at_least_one)  # chunks before stall/drop
@@ -147,6 +158,7 @@ class Profile:
     drop: float = _float_field(_probability)
     hang: float = _float_field(_probability)
     model_missing: float = _float_field(_probability)
+    runaway: float = _float_field(_probability)
     script: tuple[ScriptEntry, ...] = attrs.field(default=(), converter=_script)
     hang_all: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     tags_hang: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))

@@ -26,7 +26,10 @@ __all__ = [
     "generate_chunk",
     "generate_final",
     "prompt_text",
+    "load_body",
     "reply_content",
+    "runaway_opening",
+    "runaway_piece",
     "split_content",
     "tags_body",
     "ps_body",
@@ -132,40 +135,74 @@ def generate_chunk(model: str, piece: str) -> dict[str, Any]:
     return {"model": model, "created_at": created_at(), "response": piece, "done": False}
 
 
-def _done_fields(*, prompt: str, content: str, total: float, load: float, evaluating: float) -> dict[str, Any]:
+#: Filler a runaway model repeats, one token per word (a looping small model under a grammar).
+_RUNAWAY_WORD = " and"
+
+
+def runaway_opening(request: Mapping[str, Any]) -> str:
+    """How a runaway reply starts: an open JSON string when a format is asked for, else prose."""
+    fmt = request.get("format")
+    if isinstance(fmt, Mapping) or fmt == "json":
+        return '{"summary": "It goes up'
+    return "It goes up"
+
+
+def runaway_piece(tokens: int) -> str:
+    """``tokens`` tokens of filler (a runaway reply streams these until the cap, or for ever)."""
+    return _RUNAWAY_WORD * tokens
+
+
+def _done_fields(*, prompt: str, content: str, total: float, load: float, evaluating: float,
+                 eval_count: int | None = None, done_reason: str = "stop") -> dict[str, Any]:
     prompt_tokens = max(1, len(prompt) // 4)
     return {
         "done": True,
-        "done_reason": "stop",
+        "done_reason": done_reason,
         "total_duration": int(total * 1e9),
         "load_duration": int(load * 1e9),
         "prompt_eval_count": prompt_tokens,
         "prompt_eval_duration": int(prompt_tokens * 2e5),
-        "eval_count": max(1, len(content) // 4),
+        "eval_count": max(1, len(content) // 4) if eval_count is None else eval_count,
         "eval_duration": int(evaluating * 1e9),
     }
 
 
-def chat_final(model: str, *, content: str, generated: str, prompt: str, total: float, load: float, evaluating: float) -> dict[str, Any]:
+def chat_final(model: str, *, content: str, generated: str, prompt: str, total: float, load: float,
+               evaluating: float, eval_count: int | None = None, done_reason: str = "stop") -> dict[str, Any]:
     """The last chat object: ``content`` is the whole reply when not streaming, empty after a stream;
-    ``generated`` is the whole reply either way (it sets ``eval_count``)."""
+    ``generated`` is the whole reply either way (it sets ``eval_count`` unless given);
+    ``done_reason`` is ``"length"`` when the output cap stopped the reply."""
     return {
         "model": model,
         "created_at": created_at(),
         "message": {"role": "assistant", "content": content},
-        **_done_fields(prompt=prompt, content=generated, total=total, load=load, evaluating=evaluating),
+        **_done_fields(prompt=prompt, content=generated, total=total, load=load, evaluating=evaluating,
+                       eval_count=eval_count, done_reason=done_reason),
     }
 
 
-def generate_final(model: str, *, content: str, generated: str, prompt: str, total: float, load: float, evaluating: float) -> dict[str, Any]:
+def generate_final(model: str, *, content: str, generated: str, prompt: str, total: float, load: float,
+                   evaluating: float, eval_count: int | None = None, done_reason: str = "stop") -> dict[str, Any]:
     """The last generate object, with the ``context`` token list the real API returns."""
     return {
         "model": model,
         "created_at": created_at(),
         "response": content,
-        **_done_fields(prompt=prompt, content=generated, total=total, load=load, evaluating=evaluating),
+        **_done_fields(prompt=prompt, content=generated, total=total, load=load, evaluating=evaluating,
+                       eval_count=eval_count, done_reason=done_reason),
         "context": [1, 2, 3],
     }
+
+
+def load_body(model: str, *, load: float, chat: bool) -> dict[str, Any]:
+    """The answer to a request with nothing to generate (Ollama's "load the model" call)."""
+    body: dict[str, Any] = {"model": model, "created_at": created_at(), "done": True, "done_reason": "load",
+                            "total_duration": int(load * 1e9), "load_duration": int(load * 1e9)}
+    if chat:
+        body["message"] = {"role": "assistant", "content": ""}
+    else:
+        body["response"] = ""
+    return body
 
 
 def error_body(message: str) -> dict[str, str]:

@@ -10,7 +10,14 @@ One call = attempts until a valid reply, a failure no retry can fix, or the end 
 - 400/401/403/404 and other 4xx are not retried.
 - A reply that does not parse into the schema is retried AT ONCE (no backoff) with the stricter
   instruction appended, at most ``max_parse_retries`` times, logged at DEBUG; if it persists the
-  outcome is ``invalid_output``. Parse retries never sleep and never touch the breaker.
+  outcome is ``invalid_output``. Parse retries never sleep.
+- Every attempt is reported to the ``observer`` as it ends, as one
+  :class:`~messages.llm.AttemptOutcome` (built by :func:`~actors.llm.outcome.attempt_outcome`):
+  a valid reply (*answered*), a reply that did not parse (*answered*, unusable: the server
+  works), a failure with its kind and HTTP status. The circuit breaker listens there.
+- A reply stopped by the output cap (``truncated``) is retried ONCE, at once, with the stricter
+  instruction and a request to be brief, logged at DEBUG like bad JSON; if the retry is cut too
+  the outcome is ``truncated`` (never a deadline: the cap ends it long before).
 - The ``total`` budget covers everything (outer cancel scope): if it runs out mid-attempt the
   outcome is ``deadline``.
 
@@ -34,14 +41,17 @@ from attrs import frozen
 
 from actors.llm.budget import Timeouts
 from actors.llm.client import ChatMessage, Observer
-from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
-from actors.llm.structured import ReplyInvalid, parse_reply, strict_retry_instruction
+from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage, attempt_outcome, retryable_status
+from actors.llm.structured import ReplyInvalid, parse_reply, strict_retry_instruction, truncated_retry_instruction
 
-__all__ = ["Attempt", "RetryPolicy", "parse_retry_after", "run_call"]
+__all__ = ["Attempt", "RetryPolicy", "parse_retry_after", "retryable_status", "run_call"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: How many times a reply stopped by the output cap is asked for again.
+MAX_TRUNCATED_RETRIES = 1
 
 #: One attempt: send ``messages`` and return the reply text, recording tokens in ``usage``.
 #: Raises :class:`AttemptFailed` for every known failure; lets ``trio.Cancelled`` through.
@@ -89,11 +99,6 @@ class RetryPolicy:
         return base * (1.0 + (rng or random).uniform(-self.jitter, self.jitter))
 
 
-def retryable_status(status: int) -> bool:
-    """HTTP statuses worth another attempt: 408, 429 and every 5xx (529 overloaded included)."""
-    return status in (408, 429) or status >= 500
-
-
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None.
 
@@ -121,15 +126,16 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 class _Tally:
     attempts: int = 0
     parse_failures: int = 0
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    truncations: int = 0
+    usage: Usage = attrs.Factory(Usage)
     history: list[str] = attrs.Factory(list)
 
     def add(self, usage: Usage) -> None:
-        if usage.input_tokens is not None:
-            self.input_tokens = (self.input_tokens or 0) + usage.input_tokens
-        if usage.output_tokens is not None:
-            self.output_tokens = (self.output_tokens or 0) + usage.output_tokens
+        """Sum what one attempt reported into the call's usage (fields no attempt reported stay None)."""
+        for field in attrs.fields(Usage):
+            value = getattr(usage, field.name)
+            if value is not None:
+                setattr(self.usage, field.name, (getattr(self.usage, field.name) or 0) + value)
 
 
 async def run_call(
@@ -155,10 +161,11 @@ async def run_call(
     transport_retries = 0
     usage = Usage()
 
-    def notify(kind: FailureKind | None) -> None:
+    def notify(kind: FailureKind | None, *, status: int | None = None, detail: str = "") -> None:
+        # Every attempt, as it ends: a valid reply, a malformed one, a fast 500 and a stall alike.
         if observer is not None:
             try:
-                observer(kind)
+                observer(attempt_outcome(kind, http_status=status, detail=detail))
             except Exception:  # an observer's bug must not turn into an LLM failure
                 logger.exception("LLM attempt observer failed")
 
@@ -173,8 +180,11 @@ async def run_call(
             backend=backend,
             detail=detail,
             http_status=status,
-            input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens,
+            input_tokens=tally.usage.input_tokens,
+            output_tokens=tally.usage.output_tokens,
+            generation_seconds=tally.usage.generation_seconds,
+            prompt_seconds=tally.usage.prompt_seconds,
+            load_seconds=tally.usage.load_seconds,
         )
         if failure is not None:
             logger.info("%s %s call failed: %s after %d attempt(s), %.1fs: %s", backend, model,
@@ -191,7 +201,15 @@ async def run_call(
                 tally.add(usage)
                 usage = Usage()
                 tally.history.append(exc.kind.value)
-                notify(exc.kind)
+                notify(exc.kind, status=exc.http_status, detail=exc.detail)
+                if exc.kind is FailureKind.TRUNCATED:
+                    tally.truncations += 1
+                    logger.debug("%s %s reply cut by the output cap (%d): %s", backend, model,
+                                 tally.truncations, exc.detail)
+                    if tally.truncations > MAX_TRUNCATED_RETRIES:
+                        return finish(None, FailureKind.TRUNCATED, _with_attempts(exc.detail, tally))
+                    current = [*messages, ChatMessage("user", truncated_retry_instruction())]
+                    continue
                 if not exc.retryable or transport_retries >= len(policy.delays):
                     return finish(None, exc.kind, _with_attempts(exc.detail, tally), exc.http_status)
                 if exc.retry_after is not None:
@@ -214,7 +232,7 @@ async def run_call(
             except ReplyInvalid as exc:
                 tally.parse_failures += 1
                 tally.history.append(FailureKind.INVALID_OUTPUT.value)
-                notify(FailureKind.INVALID_OUTPUT)
+                notify(FailureKind.INVALID_OUTPUT, detail="the reply did not fit the schema")
                 logger.debug("%s %s reply %d did not fit %s: %s", backend, model, tally.parse_failures,
                              getattr(reply_type, "__name__", reply_type), "; ".join(exc.problems))
                 if tally.parse_failures > policy.max_parse_retries:
@@ -225,9 +243,9 @@ async def run_call(
             notify(None)
             return finish(value, None)
     tally.add(usage)  # what the attempt cut off by the deadline had reported
-    notify(FailureKind.DEADLINE)
     tally.history.append(FailureKind.DEADLINE.value)
     detail = f"total budget of {timeouts.total:g}s ran out during attempt {tally.attempts}"
+    notify(FailureKind.DEADLINE, detail=detail)
     return finish(None, FailureKind.DEADLINE, _with_attempts(detail, tally))
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "parse_reply",
     "schema_instruction",
     "strict_retry_instruction",
+    "truncated_retry_instruction",
 ]
 
 T = TypeVar("T")
@@ -161,6 +162,15 @@ def strict_retry_instruction(problems: tuple[str, ...] | list[str]) -> str:
         "Your previous reply was not valid. Reply with only a JSON object matching the schema: "
         "no prose before or after it, no code fences, every required field present, no other "
         f"fields, values within their allowed ranges and enums.\nProblems found:\n{listed}"
+    )
+
+
+def truncated_retry_instruction() -> str:
+    """The stricter instruction appended when a reply was stopped by the output cap."""
+    return (
+        "Your previous reply was cut off at the length limit before the JSON object was complete. "
+        "Reply again with only a JSON object matching the schema: no prose, no code fences, no "
+        "repetition; keep every string short (one sentence) and list only the most important points."
     )
 
 

@@ -70,10 +70,10 @@ class RequestRecord:
 class FakeOllama:
     """A ``fake-ollama`` subprocess on a free loopback port, stopped on exit.
 
-    Keyword arguments are a ``Profile``: ``models``, ``seed``, ``latency_first``,
+    Keyword arguments are a ``Profile``: ``models``, ``seed``, ``latency_first``, ``load_time``,
     ``chunk_interval``, ``chunks``, ``stall_after``, ``retry_after``, ``parallel`` (generation
     requests served at once, the rest queue; 0: no limit), the fault probabilities
-    (``http_500`` ... ``model_missing``), ``script``, ``hang_all``, ``tags_hang``.
+    (``http_500`` ... ``model_missing``, ``runaway``), ``script``, ``hang_all``, ``tags_hang``.
     """
 
     def __init__(self, *, startup_timeout: float = 10.0, log_level: str = "WARNING",
@@ -100,8 +100,7 @@ class FakeOllama:
             raise RuntimeError("FakeOllama is already running")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
-        argv = [sys.executable, "-m", "actors.llm.fake_ollama", "--port", "0",
-                "--log-level", self.log_level, *self.profile.to_argv()]
+        argv = [sys.executable, "-m", *self._server_argv()]
         self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=self._stderr, env=env, cwd=_ROOT)
         try:
@@ -109,9 +108,16 @@ class FakeOllama:
         except BaseException:
             self.stop()
             raise
-        self.url = line[len(_READY):].strip()
+        self.url = line[len(self.ready_line):].strip()
         self.port = int(self.url.rsplit(":", 1)[1])
         self._control = httpx.Client(base_url=self.url, timeout=5.0, trust_env=False)
+
+    #: The line the server prints first, followed by its URL.
+    ready_line = _READY
+
+    def _server_argv(self) -> list[str]:
+        """The server's module and flags (``python -m`` runs them)."""
+        return ["actors.llm.fake_ollama", "--port", "0", "--log-level", self.log_level, *self.profile.to_argv()]
 
     def _first_line(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None
@@ -130,7 +136,7 @@ class FakeOllama:
                     raise FakeOllamaStartError(f"fake-ollama exited with code {code} before listening")
                 buffer += chunk
         line = buffer.split(b"\n", 1)[0].decode()
-        if not line.startswith(_READY):
+        if not line.startswith(self.ready_line):
             raise FakeOllamaStartError(f"fake-ollama printed {line!r} instead of its address")
         return line
 

@@ -21,6 +21,12 @@ goes to the larger open interest).
 Greeks come from the chain when it has a usable delta (finite, non-zero, with the sign of its
 type): ``greeks_source="chain"``. Otherwise they are computed with Black-Scholes from the
 chain's IV, or, without one, the IV implied by the mid price: ``greeks_source="black_scholes"``.
+
+Hostile values: a contract whose strike, bid, ask, volume or open interest is outside the bounds
+of :mod:`actors.plausible` (the parsers' bounds) is left out before the liquidity filters, and
+the reason then counts it ("11 with plausible prices and sizes"); non-finite chain Greeks other
+than delta become None; a Black-Scholes failure makes the contract one "without a usable
+delta". For data, :func:`select_contract` returns a value and never raises.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from collections.abc import Callable
 
 from attrs import frozen
 
+from actors.plausible import MAX_CONTRACTS, MAX_PRICE, price_problem
 from actors.pricing import bs_greeks, implied_volatility
 from messages.market import OptionChain, OptionQuote, OptionType
 from messages.scan import Direction, OptionPick
@@ -117,29 +124,57 @@ def _validate(
 
 
 def _chain_delta_usable(q: OptionQuote) -> bool:
-    d = q.delta
-    if d is None or not math.isfinite(d) or not 0 < abs(d) <= 1:
+    d = _finite_or_none(q.delta)
+    if d is None or not 0 < abs(d) <= 1:
         return False
     return d > 0 if q.type is OptionType.CALL else d < 0
 
 
+def _plausible(q: OptionQuote) -> bool:
+    """A plausible strike; bid, ask, volume and open interest not NaN and below their maxima
+    (values too low are the liquidity filters' business, which name them)."""
+    return (
+        price_problem(q.strike) is None
+        and q.bid < MAX_PRICE
+        and q.ask < MAX_PRICE
+        and q.volume < MAX_CONTRACTS
+        and q.open_interest < MAX_CONTRACTS
+    )
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """``value`` as a finite float, or None (also for an int too large for a float)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _iv_usable(iv: float | None) -> bool:
-    return iv is not None and math.isfinite(iv) and 0 < iv <= 10
+    iv = _finite_or_none(iv)
+    return iv is not None and 0 < iv <= 10
 
 
 def _greeks(q: OptionQuote, dte: int, spot: float, r: float) -> _Greeks | None:
     """Greeks of one contract: the chain's if usable, else Black-Scholes; None when neither is possible."""
-    iv = q.iv if _iv_usable(q.iv) else None
+    iv = _finite_or_none(q.iv) if _iv_usable(q.iv) else None
     if _chain_delta_usable(q):
-        return _Greeks(q.delta, iv, q.gamma, q.theta, q.vega, "chain")
-    if not (math.isfinite(spot) and spot > 0 and q.strike > 0):
+        delta, gamma, theta, vega = (_finite_or_none(g) for g in (q.delta, q.gamma, q.theta, q.vega))
+        return _Greeks(delta, iv, gamma, theta, vega, "chain")
+    if price_problem(spot) is not None:
         return None
     t = max(dte, 1) / 365.0  # a same-day expiry is priced with a day left: Black-Scholes needs t > 0
     if iv is None:
         iv = implied_volatility(q.type, q.mid, spot, q.strike, t, r)
         if iv is None:
             return None
-    g = bs_greeks(q.type, spot, q.strike, t, r, iv)
+    try:
+        g = bs_greeks(q.type, spot, q.strike, t, r, iv)
+    except (ValueError, ArithmeticError):
+        return None
     return _Greeks(g.delta, iv, g.gamma, g.theta, g.vega, "black_scholes")
 
 
@@ -208,6 +243,12 @@ def select_contract(
         return no_pick(f"no expiry within {dte_min}-{dte_max} DTE (nearest: {nearest})")
 
     steps = [f"{len(window)} {noun} within {dte_min}-{dte_max} DTE"]
+    plausible = [(q, d) for q, d in window if _plausible(q)]
+    if len(plausible) < len(window):
+        window = plausible
+        if not window:
+            return no_pick("; ".join([*steps, "none with plausible prices and sizes"]))
+        steps.append(f"{len(window)} with plausible prices and sizes")
     filters: list[tuple[str, Callable[[OptionQuote], bool]]] = [
         ("with bid > 0 and ask >= bid", lambda q: math.isfinite(q.ask) and q.bid > 0 and q.ask >= q.bid),
         (f"with open interest >= {min_open_interest:g}", lambda q: q.open_interest >= min_open_interest),

@@ -96,14 +96,16 @@ class SnapshotProvider:
     name = "snapshot"
     synthetic = False
 
-    def __init__(self, *, data_dir: str | os.PathLike[str] | None = None) -> None:
-        """``data_dir``: a folder laid out like ``snapshot_data/`` (default: the packaged recordings)."""
+    def __init__(self, *, data_dir: str | os.PathLike[str] | None = None, today: dt.date | None = None) -> None:
+        """``data_dir``: a folder laid out like ``snapshot_data/`` (default: the packaged recordings).
+        ``today``: the date the parsers bound observation dates by (default: the UTC date)."""
         if data_dir is None:
             self._root: Any = resources.files("actors.providers") / "snapshot_data"
         else:
             self._root = pathlib.Path(data_dir)
             if not self._root.is_dir():
                 raise ValueError(f"data_dir: {str(data_dir)!r} is not a directory")
+        self._today = today
         self._cache: dict[tuple[str, str], Any] = {}
         self._calendar: dict[dt.date, EarningsDay] | None = None
         self._closed = False
@@ -171,7 +173,7 @@ class SnapshotProvider:
         if cached is None:
             path, parse = source
             try:
-                cached = ("ok", parse(self._read(ticker, piece, path), ticker=ticker))
+                cached = ("ok", parse(self._read(ticker, piece, path), ticker=ticker, today=self._today))
                 logger.debug("snapshot: parsed %s for %s from %s", piece, ticker, path)
             except ProviderError as exc:
                 logger.info("snapshot: recorded %s for %s is unusable: %s", piece, ticker, exc)
@@ -194,7 +196,7 @@ class SnapshotProvider:
             days: dict[dt.date, _CalendarDay] = {}
             for path in _CALENDAR:
                 try:
-                    day = parse_nasdaq_earnings(self._read(ticker, "earnings", path), ticker=ticker)
+                    day = parse_nasdaq_earnings(self._read(ticker, "earnings", path), ticker=ticker, today=self._today)
                 except ProviderError as exc:
                     logger.info("snapshot: recorded earnings calendar %s is unusable: %s", path, exc)
                     continue

@@ -41,6 +41,11 @@ For a neutral ticker each directional component (the first three) is the mean of
 and bearish readings: without a direction there is no directional edge to credit.
 
 Only the last ``TAIL_BARS`` bars are read; histories may be decades long.
+
+Hostile values: every bar of the tail must hold plausible prices and volume
+(:mod:`actors.plausible`, the bounds the parsers enforce), and every intermediate and component
+must come out finite. Anything else is :class:`UnusableHistory` naming the ticker and why, a
+per-ticker error; no ``OverflowError``, ``ZeroDivisionError`` or NaN leaves this module.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ import logging
 import math
 from collections.abc import Callable
 
+from actors.plausible import MAX_PRICE, MAX_VOLUME, MIN_PRICE, price_problem, volume_problem
 from actors.scoring.errors import InsufficientHistory, UnusableHistory
 from actors.scoring.indicators import (
     bollinger_width_series,
@@ -140,6 +146,14 @@ class _Features:
         self.atr_ratio = recent_tr / base_tr if base_tr > 0 else 1.0
 
 
+def _check_finite(ticker: str, f: _Features) -> None:
+    """Every feature is finite (None means "no volume data"), else the history is unusable."""
+    for name in _Features.__slots__:
+        value = getattr(f, name)
+        if value is not None and not math.isfinite(value):
+            raise UnusableHistory(ticker, f"indicator {name} is {value!r} on these bars")
+
+
 def _direction_vote(f: _Features) -> float:
     """The weighted direction vote (-1..+1) described in the module docstring."""
     a = f.atr
@@ -192,14 +206,28 @@ def _extract(history: PriceHistory) -> tuple[list[float], list[float], list[floa
     highs = [b.high for b in bars]
     lows = [b.low for b in bars]
     volumes = [b.volume for b in bars]
-    total = sum(closes) + sum(highs) + sum(lows) + sum(volumes)
-    if not math.isfinite(total) or min(closes) <= 0 or min(lows) <= 0 or min(volumes) < 0:
-        for b in bars:
-            values = (b.open, b.high, b.low, b.close)
-            if not all(math.isfinite(v) and v > 0 for v in values):
-                raise UnusableHistory(history.ticker, f"bar {b.date} has a non-positive or non-finite price")
-            if not (math.isfinite(b.volume) and b.volume >= 0):
-                raise UnusableHistory(history.ticker, f"bar {b.date} has volume {b.volume}: must be finite and >= 0")
+    opens = [b.open for b in bars]
+    prices = (opens, highs, lows, closes)
+    try:  # the fast check; NaN or inf anywhere shows in the total
+        total = sum(map(sum, prices)) + sum(volumes)
+        plausible = (
+            math.isfinite(total)
+            and all(MIN_PRICE <= min(p) and max(p) < MAX_PRICE for p in prices)
+            and 0 <= min(volumes)
+            and max(volumes) < MAX_VOLUME
+        )
+    except OverflowError:  # an int too large for a float
+        plausible = False
+    if plausible:
+        return closes, highs, lows, volumes
+    for b in bars:  # find and name the bad bar
+        for name in ("open", "high", "low", "close"):
+            problem = price_problem(getattr(b, name))
+            if problem is not None:
+                raise UnusableHistory(history.ticker, f"bar {b.date} {name}: {problem}")
+        problem = volume_problem(b.volume)
+        if problem is not None:
+            raise UnusableHistory(history.ticker, f"bar {b.date} volume: {problem}")
     return closes, highs, lows, volumes
 
 
@@ -208,12 +236,30 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
 
     Raises:
         InsufficientHistory: fewer than ``MIN_BARS`` bars.
-        UnusableHistory: a bar in the tail has a non-positive or non-finite price or volume.
+        UnusableHistory: a bar in the tail has an implausible price or volume (:mod:`actors.plausible`),
+            or an indicator or component is not finite.
     """
     if len(history.bars) < MIN_BARS:
         raise InsufficientHistory(history.ticker, got=len(history.bars), needed=MIN_BARS)
-    closes, highs, lows, volumes = _extract(history)
+    try:
+        closes, highs, lows, volumes = _extract(history)
+        return _score(history, closes, highs, lows, volumes, weights)
+    except (ArithmeticError, ValueError) as exc:
+        if isinstance(exc, UnusableHistory):
+            raise
+        raise UnusableHistory(history.ticker, f"scoring failed on these bars: {type(exc).__name__}: {exc}") from exc
+
+
+def _score(
+    history: PriceHistory,
+    closes: list[float],
+    highs: list[float],
+    lows: list[float],
+    volumes: list[float],
+    weights: Weights,
+) -> TickerScored:
     f = _Features(closes, highs, lows, volumes)
+    _check_finite(history.ticker, f)
     vote = _direction_vote(f)
     if vote >= NEUTRAL_BAND:
         direction, s = Direction.BULLISH, 1
@@ -252,6 +298,9 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
         ScoreComponent(name=name, value=round(values[name][0], 4), weight=weight, detail=values[name][1])
         for name, weight in weights.items()
     )
+    for name, (value, _detail) in values.items():
+        if not math.isfinite(value):
+            raise UnusableHistory(history.ticker, f"component {name} is {value!r} on these bars")
     score = 100.0 * math.fsum(weight * values[name][0] for name, weight in weights.items())
     score = round(min(100.0, max(0.0, score)), 2)
     logger.debug("%s scored %.1f %s (vote %+.2f)", history.ticker, score, direction.value, vote)

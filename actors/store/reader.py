@@ -258,7 +258,8 @@ class StoreReader:
     def _theses(self, rid: str) -> tuple[ThesisRecord, ...]:
         rows = self._rows(
             "SELECT ticker, role, model, failure, thesis_type, thesis_json, attempts,"
-            " latency_seconds, input_tokens, output_tokens, detail, created_at"
+            " latency_seconds, input_tokens, output_tokens, detail, created_at,"
+            " generation_seconds, prompt_seconds, load_seconds"
             " FROM ai_theses WHERE run_id = ? ORDER BY id",
             (rid,),
         )
@@ -268,10 +269,12 @@ class StoreReader:
                     run_id=rid, ticker=t, role=AgentRole(role), model=model,
                     thesis=codec.load_thesis(kind, text), failure=failure, attempts=attempts,
                     latency=latency, detail=detail, input_tokens=tin, output_tokens=tout,
+                    generation_seconds=generating, prompt_seconds=prompting, load_seconds=loading,
                 ),
                 created_at=codec.parse_time(created),
             )
-            for t, role, model, failure, kind, text, attempts, latency, tin, tout, detail, created in rows
+            for (t, role, model, failure, kind, text, attempts, latency, tin, tout, detail, created,
+                 generating, prompting, loading) in rows
         )
 
     def list_articles(
@@ -337,6 +340,10 @@ def thesis_to_dict(record: ThesisRecord) -> dict[str, Any]:
         "latency_seconds": o.latency,
         "input_tokens": o.input_tokens,
         "output_tokens": o.output_tokens,
+        "tokens_per_second": o.tokens_per_second,
+        "generation_seconds": o.generation_seconds,
+        "prompt_seconds": o.prompt_seconds,
+        "load_seconds": o.load_seconds,
         "detail": o.detail,
         "created_at": record.created_at.isoformat(),
     }

@@ -157,8 +157,16 @@ CREATE UNIQUE INDEX articles_unique ON articles(ticker, coalesce(url, title));
 CREATE INDEX articles_queue ON articles(status, published_at);
 """
 
+# Usage per agent call (issue 16): seconds Ollama spent generating, reading the prompt and
+# loading the model. Plain ADD COLUMNs: they apply after any other migration of ai_theses.
+_MIGRATION_3 = """
+ALTER TABLE ai_theses ADD COLUMN generation_seconds REAL;
+ALTER TABLE ai_theses ADD COLUMN prompt_seconds REAL;
+ALTER TABLE ai_theses ADD COLUMN load_seconds REAL;
+"""
+
 #: Forward migrations; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1,)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_3)
 #: The newest schema this code knows.
 SCHEMA_VERSION = len(MIGRATIONS)
 

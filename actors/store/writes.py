@@ -124,12 +124,14 @@ def _save_outcome(conn: apsw.Connection, cmd: SaveAgentOutcome) -> Committed:
     ok = o.thesis is not None and o.failure is None
     conn.execute(
         "INSERT INTO ai_theses (run_id, ticker, role, model, status, failure, thesis_type,"
-        " thesis_json, attempts, latency_seconds, input_tokens, output_tokens, detail, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " thesis_json, attempts, latency_seconds, input_tokens, output_tokens, detail, created_at,"
+        " generation_seconds, prompt_seconds, load_seconds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (o.run_id, o.ticker, o.role.value, o.model, "ok" if ok else "failed",
          o.failure if not ok else None, thesis_kind(o.thesis),
          None if o.thesis is None else dump_json(o.thesis), o.attempts, float(o.latency),
-         o.input_tokens, o.output_tokens, o.detail, time_text(cmd.recorded_at or now())),
+         o.input_tokens, o.output_tokens, o.detail, time_text(cmd.recorded_at or now()),
+         o.generation_seconds, o.prompt_seconds, o.load_seconds),
     )
     return Committed("SaveAgentOutcome", o.run_id, 1)
 

@@ -8,14 +8,8 @@ import trio.testing
 
 from actors.breaker import BreakerOpen, CircuitBreaker, open_breaker
 from actors.errors import ConfigError
-from messages.health import (
-    BreakerState,
-    BreakerStateName,
-    CallFailed,
-    CallSucceeded,
-    HealthStatus,
-    LLMHealth,
-)
+from actors.llm.outcome import FailureKind, attempt_outcome
+from messages.health import BreakerState, BreakerStateName, HealthStatus, LLMHealth
 
 CLOSED, OPEN, HALF_OPEN = BreakerStateName.CLOSED, BreakerStateName.OPEN, BreakerStateName.HALF_OPEN
 
@@ -32,13 +26,13 @@ class Published(list):
 
 
 def fail(breaker: CircuitBreaker, kind: str, status: int | None = None) -> None:
-    with breaker.guard() as permit:
-        permit.failed(kind, status=status)
+    """One attempt failed with ``kind``, as the client's observer reports it."""
+    breaker.receive(attempt_outcome(FailureKind(kind), http_status=status))
 
 
 def succeed(breaker: CircuitBreaker) -> None:
-    with breaker.guard() as permit:
-        permit.succeeded()
+    """One attempt got a valid reply, as the client's observer reports it."""
+    breaker.receive(attempt_outcome(None))
 
 
 def unhealthy(detail: str = "connection refused") -> LLMHealth:
@@ -46,7 +40,7 @@ def unhealthy(detail: str = "connection refused") -> LLMHealth:
 
 
 async def test_opens_after_consecutive_timeouts(autojump_clock):
-    """Three counted failures open it and publish one OPEN with a specific reason."""
+    """Three not-responding attempts open it and publish one OPEN with a specific reason."""
     published = Published()
     async with open_breaker(publish=published) as breaker:
         fail(breaker, "stall")
@@ -55,7 +49,9 @@ async def test_opens_after_consecutive_timeouts(autojump_clock):
         fail(breaker, "timeout_first_chunk")
         assert breaker.state.state is OPEN
         assert published == [
-            BreakerState(OPEN, "3 consecutive failures: stall, stall, timeout_first_chunk", trio.current_time())
+            BreakerState(
+                OPEN, "3 attempts in a row not responding: stall, stall, timeout_first_chunk", trio.current_time()
+            )
         ]
 
 
@@ -71,7 +67,7 @@ async def test_parse_error_does_not_trip_breaker(autojump_clock):
 
 
 async def test_success_resets_the_consecutive_count(autojump_clock):
-    """fail, fail, succeed, fail, fail stays closed."""
+    """stall, deadline, valid reply, stall, unreachable stays closed."""
     published = Published()
     async with open_breaker(publish=published) as breaker:
         fail(breaker, "stall")
@@ -84,16 +80,20 @@ async def test_success_resets_the_consecutive_count(autojump_clock):
 
 
 async def test_failure_rate_window_opens(autojump_clock):
-    """Alternating failures open it through the failure-rate rule on the 7th call."""
+    """Answered errors and valid replies alternating: the window opens it once errors exceed 50 %."""
     published = Published()
-    async with open_breaker(publish=published) as breaker:
+    async with open_breaker(publish=published, min_calls=6) as breaker:
         for _ in range(3):
             fail(breaker, "http_status", 503)
+            await trio.sleep(1)
             succeed(breaker)
         assert breaker.state.state is CLOSED
+        assert (breaker.statistics().window_calls, breaker.statistics().window_failures) == (6, 3)
         fail(breaker, "http_status", 502)
         assert published.states == [OPEN]
-        assert published[0].reason == "failure rate 4/7 calls (57%) exceeds 50%"
+        assert published[0].reason == (
+            "answered errors in 4 of the last 7 answered attempts (57%, over 50% in 30 s), latest http_status 502"
+        )
 
 
 async def test_unhealthy_report_opens_at_once(autojump_clock):
@@ -105,16 +105,15 @@ async def test_unhealthy_report_opens_at_once(autojump_clock):
         assert published == [event]
 
 
-async def test_call_result_messages_count_like_permits(autojump_clock):
-    """CallFailed / CallSucceeded messages go through the same policy."""
+async def test_protocol_error_counts_as_not_responding(autojump_clock):
+    """protocol_error attempts are counted (the old string copy of the kinds lacked it and raised)."""
     published = Published()
     async with open_breaker(publish=published, failures=2) as breaker:
-        breaker.receive(CallFailed("stall"))
-        breaker.receive(CallSucceeded())
-        breaker.receive(CallFailed("stall"))
-        assert breaker.state.state is CLOSED
-        breaker.receive(CallFailed("timeout_connect", detail="refused"))
+        fail(breaker, "protocol_error")
+        assert breaker.statistics().consecutive_failures == 1
+        fail(breaker, "protocol_error")
         assert published.states == [OPEN]
+        assert breaker.statistics().attempts == 2
 
 
 async def test_half_opens_after_exactly_the_cooldown(autojump_clock):
@@ -154,7 +153,7 @@ async def test_half_open_allows_one_probe(autojump_clock):
             with pytest.raises(BreakerOpen, match="half-open, its one probe call is running"):
                 with breaker.guard():
                     pass  # pragma: no cover
-            probe.succeeded()
+            succeed(breaker)  # the probe call's attempt answered
         assert breaker.state.state is CLOSED
 
 
@@ -167,13 +166,13 @@ async def test_probe_success_closes_and_failure_reopens_with_fresh_cooldown(auto
         await trio.sleep(4)  # the probe takes a while before failing
         reopened_at = trio.current_time()
         fail(breaker, "stall")
-        assert breaker.state == BreakerState(OPEN, "probe failed: stall", reopened_at)
+        assert breaker.state == BreakerState(OPEN, "probe call failed: stall", reopened_at)
         await trio.sleep_until(reopened_at + 29.5)
         assert breaker.state.state is OPEN
         await trio.sleep_until(reopened_at + 30)
         assert breaker.state == BreakerState(HALF_OPEN, "cool-down elapsed", reopened_at + 30)
         succeed(breaker)
-        assert breaker.state.reason == "probe succeeded"
+        assert breaker.state.reason == "probe call answered"
         assert published.states == [OPEN, HALF_OPEN, OPEN, HALF_OPEN, CLOSED]
 
 
@@ -202,7 +201,7 @@ async def test_opening_cancels_in_flight_calls_at_once(autojump_clock):
             opened_at = trio.current_time()
             fail(breaker, "stall")
         assert [t for t, _ in ended] == [opened_at, opened_at]
-        reason = "circuit breaker opened: 3 consecutive failures: stall, stall, stall"
+        reason = "circuit breaker opened: 3 attempts in a row not responding: stall, stall, stall"
         assert [p.cancel_reason for p in permits] == [reason, reason]
         assert all(exc.in_flight for _, exc in ended)
         assert str(ended[0][1]) == "LLM call cut off: " + reason
@@ -210,25 +209,32 @@ async def test_opening_cancels_in_flight_calls_at_once(autojump_clock):
         assert (stats.cut_off, stats.in_flight) == (2, 0)
 
 
-async def test_the_call_that_opens_it_is_not_cut_off(autojump_clock):
-    """The call whose reported failure opens the breaker leaves its guard normally."""
+async def test_the_call_whose_attempt_opens_it_is_cut_off_too(autojump_clock):
+    """The guarded call whose own attempt opens the breaker retries no more: it ends with BreakerOpen."""
     async with open_breaker(publish=Published(), failures=1) as breaker:
-        with breaker.guard() as permit:
-            permit.failed("stall")
-            assert breaker.state.state is OPEN
-        assert permit.cancel_reason is None
+        with pytest.raises(BreakerOpen) as info:
+            with breaker.guard() as permit:
+                fail(breaker, "stall")  # the observer, inside the call
+                assert breaker.state.state is OPEN
+                await trio.sleep(2)  # the retry loop's backoff: cancelled at once
+                pytest.fail("the retry must not run")  # pragma: no cover
+        assert info.value.in_flight and permit.cancel_reason is not None
+        assert breaker.statistics().cut_off == 1
 
 
-async def test_stale_success_after_reopen_does_not_close(autojump_clock):
-    """A permit from an earlier generation reporting late is counted as stale and ignored."""
+async def test_attempts_while_open_are_counted_late_and_ignored(autojump_clock):
+    """A valid reply reported after the opening neither closes it nor shortens the cool-down."""
     async with open_breaker(publish=Published(), cooldown=10) as breaker:
         with breaker.guard() as old:
             breaker.receive(unhealthy())
-            old.succeeded()  # reported after the opening, from a call admitted before it
+            succeed(breaker)  # reported after the opening, from a call admitted before it
         assert old.cancel_reason is not None  # marked, but it finished before a checkpoint
-        await trio.sleep(10)
+        assert breaker.state.state is OPEN
+        await trio.sleep(9.9)
+        assert breaker.state.state is OPEN
+        await trio.sleep(0.1)
         assert breaker.state.state is HALF_OPEN
-        assert breaker.statistics().stale_results == 1
+        assert (breaker.statistics().attempts, breaker.statistics().late_attempts) == (1, 1)
 
 
 async def test_probe_without_result_frees_the_slot(autojump_clock):
@@ -247,10 +253,10 @@ async def test_probe_without_result_frees_the_slot(autojump_clock):
                 nursery.start_soon(waiter)
                 await trio.sleep(3)
                 assert woke == []
-            # left without a result
+            # left without a deciding attempt
         assert woke == [trio.current_time()]
-        with breaker.guard() as probe:
-            probe.succeeded()
+        with breaker.guard():
+            succeed(breaker)
         assert breaker.state.state is CLOSED
 
 
@@ -284,11 +290,11 @@ async def test_every_transition_is_published_in_order(autojump_clock):
         await trio.sleep(5)
         succeed(breaker)
     assert [(m.state, m.reason) for m in published] == [
-        (OPEN, "call failed: model_missing (no call can succeed)"),
+        (OPEN, "model_missing (no call can succeed)"),
         (HALF_OPEN, "cool-down elapsed"),
         (OPEN, "health: timeout — no answer within 3 s"),
         (HALF_OPEN, "cool-down elapsed"),
-        (CLOSED, "probe succeeded"),
+        (CLOSED, "probe call answered"),
     ]
     assert [m.changed_at for m in published] == sorted(m.changed_at for m in published)
     assert breaker.statistics().transitions == 5
@@ -313,7 +319,7 @@ async def test_publish_failure_does_not_stop_the_opening(autojump_clock, caplog)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(hung)
             await trio.testing.wait_all_tasks_blocked()
-            breaker.receive(CallFailed("unreachable"))
+            fail(breaker, "unreachable")
         assert breaker.state.state is OPEN and len(cut) == 1
         assert breaker.statistics().publish_errors == 1
         assert "publishing the breaker state failed" in caplog.text
@@ -324,26 +330,17 @@ async def test_on_in_flight_called_when_calls_start(autojump_clock):
     calls: list[float] = []
     async with open_breaker(publish=Published(), on_in_flight=lambda: calls.append(trio.current_time())) as breaker:
         start = trio.current_time()
-        with breaker.guard() as a:
-            with breaker.guard() as b:
-                b.succeeded()
-            a.succeeded()
+        with breaker.guard():
+            with breaker.guard():
+                pass
         await trio.sleep(1)
-        succeed(breaker)
+        with breaker.guard():
+            pass
     assert calls == [start, start + 1]
 
 
-async def test_reporting_twice_is_an_error(autojump_clock):
-    """A permit accepts one result."""
-    async with open_breaker(publish=Published()) as breaker:
-        with breaker.guard() as permit:
-            permit.succeeded()
-            with pytest.raises(RuntimeError, match=r"already reported \(success\)"):
-                permit.failed("stall")
-
-
 async def test_bad_inputs_are_clear_errors(autojump_clock):
-    """Unknown settings, message types and failure kinds are named in the error."""
+    """Unknown settings and message types are named in the error."""
     with pytest.raises(ConfigError, match="unknown breaker setting 'failure'; expected one of failures"):
         async with open_breaker(publish=Published(), failure=3):
             pass  # pragma: no cover
@@ -351,12 +348,9 @@ async def test_bad_inputs_are_clear_errors(autojump_clock):
         async with open_breaker(publish=Published(), cooldown=0):
             pass  # pragma: no cover
     async with open_breaker(publish=Published()) as breaker:
-        with pytest.raises(TypeError, match="receives CallSucceeded, CallFailed or LLMHealth, got str"):
+        with pytest.raises(TypeError, match="receives AttemptOutcome or LLMHealth, got str"):
             breaker.receive("stall")
-        with breaker.guard() as permit:
-            with pytest.raises(ValueError, match="failure kind must be one of"):
-                permit.failed("boom")
-            permit.succeeded()  # the bad report changed nothing
+        assert breaker.statistics().attempts == 0
 
 
 async def test_consume_feeds_messages_from_a_channel(autojump_clock):
@@ -365,7 +359,7 @@ async def test_consume_feeds_messages_from_a_channel(autojump_clock):
     async with open_breaker(publish=published) as breaker:
         send, receive = trio.open_memory_channel[object](10)
         async with send:
-            send.send_nowait(CallFailed("stall"))
+            send.send_nowait(attempt_outcome(FailureKind.STALL))
             send.send_nowait(unhealthy("refused"))
         await breaker.consume(receive)
         assert published.states == [OPEN]

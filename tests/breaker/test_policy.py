@@ -1,14 +1,26 @@
-"""The breaker's pure state machine: plain synchronous tests, time passed in."""
+"""The breaker's pure state machine: plain synchronous tests, time passed in.
+
+Attempts are built with :func:`actors.llm.outcome.attempt_outcome`, the function the retry loop
+uses, so each test also exercises the LLM layer's meaning of the kind.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from actors.breaker.policy import BreakerPolicy, BreakerSettings, classify_failure
+from actors.breaker.policy import BreakerPolicy, BreakerSettings
 from actors.errors import ConfigError
+from actors.llm.outcome import FailureKind, attempt_outcome
 from messages.health import BreakerStateName, HealthStatus, LLMHealth
+from messages.llm import AttemptOutcome
 
 CLOSED, OPEN, HALF_OPEN = BreakerStateName.CLOSED, BreakerStateName.OPEN, BreakerStateName.HALF_OPEN
+K = FailureKind
+OK = attempt_outcome(None)
+
+
+def att(kind: FailureKind, status: int | None = None, detail: str = "") -> AttemptOutcome:
+    return attempt_outcome(kind, http_status=status, detail=detail)
 
 
 def health(status: HealthStatus, detail: str = "") -> LLMHealth:
@@ -27,50 +39,30 @@ def half_open() -> BreakerPolicy:
     return policy
 
 
-class TestClassifyFailure:
-    def test_transport_failures_and_timeouts_count(self):
-        """Every transport failure and timeout kind counts against the breaker."""
-        for kind in ("timeout_connect", "timeout_first_chunk", "stall", "deadline", "unreachable"):
-            assert classify_failure(kind) == "counted"
-
-    def test_http_status_counts_only_for_server_side_codes(self):
-        """http_status counts for 5xx, 429 and 408 (and unknown), not for other 4xx."""
-        assert [classify_failure("http_status", s) for s in (500, 503, 429, 408, None)] == ["counted"] * 5
-        assert [classify_failure("http_status", s) for s in (400, 404, 422)] == ["neutral"] * 3
-
-    def test_invalid_output_and_cancelled_are_neutral(self):
-        """Parse errors and our own cancellations never count."""
-        assert classify_failure("invalid_output") == "neutral"
-        assert classify_failure("cancelled") == "neutral"
-
-    def test_model_missing_and_unauthorized_are_fatal(self):
-        """No call can succeed without the model or the key."""
-        assert classify_failure("model_missing") == "fatal"
-        assert classify_failure("unauthorized") == "fatal"
-
-    def test_unknown_kind_is_a_clear_error(self):
-        """An unknown kind names itself and the allowed values."""
-        with pytest.raises(ValueError, match=r"failure kind must be one of .*stall.*; got 'boom'"):
-            classify_failure("boom")
+def rate_policy(**overrides) -> BreakerPolicy:
+    """The failure-rate rule alone: a streak could never open it."""
+    settings = {"failures": 1000, "min_calls": 10, "window": 30.0, "failure_rate": 0.5, **overrides}
+    return BreakerPolicy(BreakerSettings(**settings))
 
 
 class TestBreakerSettings:
     def test_defaults(self):
-        """The defaults are 3 failures, 50% over 10 calls with 6 at least, 30 s cool-down."""
+        """3 not responding in a row; over 50 % answered errors in 30 s with 20 at least; 30 s cool-down."""
         s = BreakerSettings()
-        assert (s.failures, s.failure_rate, s.window, s.min_calls, s.cooldown) == (3, 0.5, 10, 6, 30.0)
+        assert (s.failures, s.failure_rate, s.window, s.min_calls, s.cooldown) == (3, 0.5, 30.0, 20, 30.0)
 
     @pytest.mark.parametrize(
         ("kwargs", "message"),
         [
             ({"failures": 0}, "breaker failures must be an integer >= 1, got 0"),
             ({"failures": True}, "breaker failures must be an integer >= 1, got True"),
-            ({"window": 2.5}, "breaker window must be an integer >= 1, got 2.5"),
+            ({"min_calls": 2.5}, "breaker min_calls must be an integer >= 1, got 2.5"),
+            ({"window": 0}, "breaker window must be a finite number of seconds > 0, got 0"),
+            ({"window": float("nan")}, "breaker window must be a finite number of seconds > 0, got nan"),
             ({"failure_rate": 0}, r"breaker failure_rate must be a number in \(0, 1\], got 0"),
             ({"failure_rate": 1.5}, r"breaker failure_rate must be a number in \(0, 1\], got 1.5"),
             ({"cooldown": -1}, "breaker cooldown must be a finite number of seconds > 0, got -1"),
             ({"cooldown": float("inf")}, "breaker cooldown must be a finite number of seconds > 0, got inf"),
-            ({"min_calls": 11}, r"breaker min_calls must be <= window \(10\), got 11"),
         ],
     )
     def test_invalid_settings_name_the_field(self, kwargs, message):
@@ -84,89 +76,125 @@ class TestBreakerSettings:
             BreakerSettings(3)  # type: ignore[misc]
 
 
-class TestClosed:
-    def test_opens_after_consecutive_timeouts(self):
-        """Three counted failures in a row open it, naming them in the reason."""
+class TestNotResponding:
+    def test_opens_after_three_in_a_row(self):
+        """Three not-responding attempts in a row open it, naming them in the reason."""
         policy = BreakerPolicy()
-        assert policy.record_failure("stall", 1.0) is None
-        assert policy.record_failure("stall", 2.0) is None
-        event = policy.record_failure("timeout_first_chunk", 3.0)
-        assert event is not None
-        assert (event.state, event.changed_at) == (OPEN, 3.0)
-        assert event.reason == "3 consecutive failures: stall, stall, timeout_first_chunk"
+        assert policy.record_attempt(att(K.STALL), 1.0) is None
+        assert policy.record_attempt(att(K.UNREACHABLE), 2.0) is None
+        event = policy.record_attempt(att(K.TIMEOUT_FIRST_CHUNK, detail="no first chunk in 90s"), 3.0)
+        assert event is not None and (event.state, event.changed_at) == (OPEN, 3.0)
+        assert event.reason == (
+            "3 attempts in a row not responding: stall, unreachable, timeout_first_chunk — no first chunk in 90s"
+        )
         assert policy.half_open_at == 33.0
 
-    def test_http_status_reason_shows_the_code(self):
-        """An http_status failure is shown with its status code."""
-        policy = BreakerPolicy(BreakerSettings(failures=1))
-        event = policy.record_failure("http_status", 1.0, status=503)
-        assert event is not None and event.reason == "1 consecutive failures: http_status 503"
-
-    def test_parse_error_does_not_trip_breaker(self):
-        """Ten invalid outputs in a row change nothing, not even the window."""
+    @pytest.mark.parametrize(
+        "kind", [K.TIMEOUT_CONNECT, K.TIMEOUT_FIRST_CHUNK, K.STALL, K.DEADLINE, K.UNREACHABLE, K.PROTOCOL_ERROR]
+    )
+    def test_every_not_responding_kind_counts(self, kind):
+        """Each of the six kinds, protocol_error included, is a not-responding attempt."""
         policy = BreakerPolicy()
-        for i in range(10):
-            assert policy.record_failure("invalid_output", float(i)) is None
-        assert policy.name is CLOSED
+        policy.record_attempt(att(kind), 0.0)
+        policy.record_attempt(att(kind), 0.0)
+        assert policy.consecutive_failures == 2
+        assert policy.record_attempt(att(kind), 0.0).state is OPEN
+
+    @pytest.mark.parametrize(
+        "answer",
+        [OK, att(K.HTTP_STATUS, 500), att(K.HTTP_STATUS, 400), att(K.INVALID_OUTPUT), att(K.TRUNCATED),
+         att(K.HTTP_STATUS, None)],
+        ids=["valid", "fast-500", "400", "malformed", "truncated", "error-mid-stream"],
+    )
+    def test_any_answer_resets_the_streak(self, answer):
+        """Two stalls, any answer from the server (even a 500 or malformed JSON), two stalls: still closed."""
+        policy = BreakerPolicy()
+        policy.record_attempt(att(K.STALL), 1.0)
+        policy.record_attempt(att(K.STALL), 2.0)
+        assert policy.record_attempt(answer, 3.0) is None
         assert policy.consecutive_failures == 0
-        assert policy.window_counts == (0, 0)
-
-    def test_neutral_results_do_not_break_a_run_of_failures(self):
-        """An invalid output between two timeouts neither counts nor resets the run."""
-        policy = BreakerPolicy()
-        policy.record_failure("stall", 1.0)
-        policy.record_failure("invalid_output", 2.0)
-        policy.record_failure("cancelled", 2.5)
-        policy.record_failure("stall", 3.0)
-        assert policy.record_failure("deadline", 4.0) is not None
-
-    def test_client_side_4xx_does_not_count(self):
-        """A 400 is our request's fault, not the server's health."""
-        policy = BreakerPolicy()
-        for i in range(5):
-            assert policy.record_failure("http_status", float(i), status=400) is None
-        assert policy.consecutive_failures == 0
-
-    def test_success_resets_the_consecutive_count(self):
-        """Two failures, a success, two failures: still closed."""
-        policy = BreakerPolicy()
-        policy.record_failure("stall", 1.0)
-        policy.record_failure("stall", 2.0)
-        policy.record_success(3.0)
-        assert policy.consecutive_failures == 0
-        policy.record_failure("stall", 4.0)
-        assert policy.record_failure("stall", 5.0) is None
+        policy.record_attempt(att(K.STALL), 4.0)
+        assert policy.record_attempt(att(K.STALL), 5.0) is None
         assert policy.name is CLOSED
 
-    def test_failure_rate_over_window_opens(self):
-        """Alternating failures open it once the rate exceeds 50% over at least 6 calls."""
+    def test_cancelled_neither_counts_nor_resets(self):
+        """A cancelled attempt says nothing about the server: the streak goes on across it."""
         policy = BreakerPolicy()
-        # F S F S F S: 3 of 6 is exactly 50%, which does not exceed the limit.
-        for i in range(3):
-            assert policy.record_failure("stall", 2.0 * i) is None
-            assert policy.record_success(2.0 * i + 1) is None
-        assert policy.window_counts == (6, 3)
-        event = policy.record_failure("unreachable", 7.0)
+        policy.record_attempt(att(K.STALL), 1.0)
+        policy.record_attempt(att(K.CANCELLED), 2.0)
+        policy.record_attempt(att(K.STALL), 3.0)
+        assert policy.consecutive_failures == 2
+        assert policy.record_attempt(att(K.DEADLINE), 4.0).state is OPEN
+
+
+class TestAnsweredErrors:
+    def test_http_400s_never_open_it(self):
+        """A hundred 400/404/422s: our request was wrong; no streak, no window, closed."""
+        policy = BreakerPolicy(BreakerSettings(min_calls=1))
+        for i in range(100):
+            assert policy.record_attempt(att(K.HTTP_STATUS, (400, 413, 422)[i % 3]), float(i) / 10) is None
+        assert policy.name is CLOSED
+        assert policy.window_counts(10.0) == (0, 0)
+
+    def test_fast_500s_alone_below_min_calls_do_not_open(self):
+        """Nine 500s in a row are under min_calls (10): closed; the tenth opens it (100 % > 50 %)."""
+        policy = rate_policy()
+        for i in range(9):
+            assert policy.record_attempt(att(K.HTTP_STATUS, 500), float(i)) is None
+        assert policy.window_counts(9.0) == (9, 9)
+        event = policy.record_attempt(att(K.HTTP_STATUS, 503), 9.0)
         assert event is not None and event.state is OPEN
-        assert event.reason == "failure rate 4/7 calls (57%) exceeds 50%"
+        assert event.reason == (
+            "answered errors in 10 of the last 10 answered attempts (100%, over 50% in 30 s), latest http_status 503"
+        )
 
-    def test_failure_rate_needs_min_calls(self):
-        """Below min_calls the rate rule stays quiet even at 67%."""
-        policy = BreakerPolicy(BreakerSettings(failures=10))
-        for outcome in ("F", "S", "F", "S", "F"):
-            event = policy.record_failure("stall", 0.0) if outcome == "F" else policy.record_success(0.0)
-            assert event is None
-        assert policy.window_counts == (5, 3)
+    def test_rate_must_exceed_the_limit_and_successes_count(self):
+        """E S alternating: 5 of 10 is exactly 50 % (no), the 11th attempt an error: 6 of 11 (yes)."""
+        policy = rate_policy()
+        for i in range(5):
+            assert policy.record_attempt(att(K.HTTP_STATUS, 529), 2.0 * i) is None
+            assert policy.record_attempt(OK, 2.0 * i + 1) is None
+        assert policy.window_counts(10.0) == (10, 5)
+        event = policy.record_attempt(att(K.HTTP_STATUS, 429), 10.0)
+        assert event is not None and event.state is OPEN
+        assert "6 of the last 11" in event.reason
 
-    def test_window_slides(self):
-        """Old results fall out of the window: only the last `window` calls count."""
-        policy = BreakerPolicy(BreakerSettings(failures=10, window=4, min_calls=4))
-        for _ in range(2):
-            policy.record_failure("stall", 0.0)
-        for _ in range(4):
-            policy.record_success(0.0)
-        assert policy.window_counts == (4, 0)
+    def test_unusable_replies_and_timeouts_are_not_in_the_window(self):
+        """Malformed JSON, truncation and not-responding attempts add nothing to the window."""
+        policy = rate_policy()
+        for kind in (K.INVALID_OUTPUT, K.TRUNCATED, K.STALL, K.CANCELLED):
+            policy.record_attempt(att(kind), 0.0)
+        assert policy.window_counts(0.0) == (0, 0)
 
+    def test_window_is_time_based(self):
+        """Attempts older than the window fall out: 9 errors at t=0..8 are gone by t=40."""
+        policy = rate_policy()
+        for i in range(9):
+            policy.record_attempt(att(K.HTTP_STATUS, 500), float(i))
+        assert policy.window_counts(30.5) == (8, 8)  # t=0 left at t=30
+        assert policy.window_counts(40.0) == (0, 0)
+        assert policy.record_attempt(att(K.HTTP_STATUS, 500), 40.0) is None  # 1 of 1: under min_calls
+        assert policy.name is CLOSED
+
+    def test_408_429_5xx_are_answered_errors(self):
+        """408, 429, 500, 502, 503, 529 and an error without a status all go into the window as errors."""
+        policy = BreakerPolicy(BreakerSettings(failure_rate=1.0))  # the rule off: only counting
+        for status in (408, 429, 500, 502, 503, 529, None):
+            policy.record_attempt(att(K.HTTP_STATUS, status), 0.0)
+        assert policy.window_counts(0.0) == (7, 7)
+
+
+class TestFatal:
+    @pytest.mark.parametrize("kind", [K.MODEL_MISSING, K.UNAUTHORIZED])
+    def test_fatal_opens_at_once(self, kind):
+        """A single model_missing or unauthorized attempt opens it."""
+        policy = BreakerPolicy()
+        event = policy.record_attempt(att(kind, detail="not pulled"), 1.0)
+        assert event is not None and event.state is OPEN
+        assert event.reason == f"{kind.value} — not pulled (no call can succeed)"
+
+
+class TestHealth:
     @pytest.mark.parametrize(
         "status", [HealthStatus.UNREACHABLE, HealthStatus.TIMEOUT, HealthStatus.MODEL_MISSING, HealthStatus.UNAUTHORIZED]
     )
@@ -183,18 +211,6 @@ class TestClosed:
         assert policy.record_health(health(HealthStatus.ERROR, "HTTP 500"), 1.0) is None
         assert policy.record_health(health(HealthStatus.HEALTHY), 2.0) is None
         assert policy.name is CLOSED
-
-    def test_model_missing_failure_opens_at_once(self):
-        """A single model_missing call result opens it."""
-        policy = BreakerPolicy()
-        event = policy.record_failure("model_missing", 1.0, detail="model 'llama3' not found")
-        assert event is not None and event.state is OPEN
-        assert event.reason == "call failed: model_missing — model 'llama3' not found (no call can succeed)"
-
-    def test_allows_calls_while_closed(self):
-        """A closed breaker says yes every time."""
-        policy = BreakerPolicy()
-        assert all(policy.allow(0.0) for _ in range(5))
 
 
 class TestOpen:
@@ -213,11 +229,12 @@ class TestOpen:
             30.0,
         )
 
-    def test_results_while_open_are_ignored(self):
-        """Late results change nothing while open."""
+    def test_attempts_while_open_are_ignored(self):
+        """Late attempts change nothing while open: no close, no new cool-down."""
         policy = opened(0.0)
-        assert policy.record_success(1.0) is None
-        assert policy.record_failure("stall", 2.0) is None
+        assert policy.record_attempt(OK, 1.0) is None
+        assert policy.record_attempt(att(K.STALL), 2.0) is None
+        assert policy.record_attempt(att(K.MODEL_MISSING), 2.0) is None
         assert policy.record_health(health(HealthStatus.TIMEOUT), 3.0) is None
         assert policy.half_open_at == 30.0
 
@@ -238,31 +255,38 @@ class TestHalfOpen:
         assert policy.allow(30.0) is False
         assert policy.allow(31.0) is False
 
-    def test_probe_success_closes(self):
-        """The probe's success closes the breaker and clears the counters."""
+    def test_probe_answer_closes_and_clears_the_counters(self):
+        """The probe's valid reply closes the breaker and clears the streak and the window."""
         policy = half_open()
         policy.allow(30.0)
-        event = policy.record_success(31.0)
-        assert event is not None and (event.state, event.reason) == (CLOSED, "probe succeeded")
-        assert policy.window_counts == (0, 0)
+        event = policy.record_attempt(OK, 31.0)
+        assert event is not None and (event.state, event.reason) == (CLOSED, "probe call answered")
+        assert policy.window_counts(31.0) == (0, 0) and policy.consecutive_failures == 0
         assert policy.allow(32.0) and policy.allow(32.0)
 
-    def test_probe_failure_reopens_with_fresh_cooldown(self):
-        """The probe's failure reopens it; the new cool-down counts from the failure."""
+    @pytest.mark.parametrize(
+        ("attempt", "label"),
+        [(att(K.TIMEOUT_CONNECT), "timeout_connect"), (att(K.HTTP_STATUS, 503), "http_status 503"),
+         (att(K.PROTOCOL_ERROR), "protocol_error"), (att(K.MODEL_MISSING), "model_missing")],
+    )
+    def test_probe_failure_reopens_with_fresh_cooldown(self, attempt, label):
+        """A not-responding, answered-error or fatal probe attempt reopens it; the cool-down restarts."""
         policy = half_open()
         policy.allow(30.0)
-        event = policy.record_failure("timeout_connect", 35.0)
-        assert event is not None and (event.state, event.reason) == (OPEN, "probe failed: timeout_connect")
+        event = policy.record_attempt(attempt, 35.0)
+        assert event is not None and (event.state, event.reason) == (OPEN, f"probe call failed: {label}")
         assert policy.half_open_at == 65.0
         assert policy.tick(64.0) is None
         assert policy.tick(65.0) is not None
 
-    def test_neutral_probe_result_frees_the_slot(self):
-        """An invalid output from the probe decides nothing and lets the next caller probe."""
+    def test_unusable_probe_reply_decides_nothing(self):
+        """Malformed JSON or a 400 from the probe leave it half-open; release_probe frees the slot."""
         policy = half_open()
         policy.allow(30.0)
-        assert policy.record_failure("invalid_output", 31.0) is None
-        assert policy.name is HALF_OPEN
+        assert policy.record_attempt(att(K.INVALID_OUTPUT), 31.0) is None
+        assert policy.record_attempt(att(K.HTTP_STATUS, 400), 31.0) is None
+        assert policy.name is HALF_OPEN and policy.allow(31.0) is False
+        policy.release_probe()
         assert policy.allow(31.0) is True
 
     def test_unhealthy_report_reopens(self):

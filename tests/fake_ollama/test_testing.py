@@ -25,7 +25,7 @@ def test_helper_starts_with_a_profile_and_leaves_no_process():
     with FakeOllama(models=["phi3:mini"], script="http_500,ok*") as fake:
         pid = fake.pid
         assert fake.running and fake.url == f"http://127.0.0.1:{fake.port}"
-        body = {"model": "phi3:mini", "messages": [], "stream": False}
+        body = {"model": "phi3:mini", "messages": [{"role": "user", "content": "hi"}], "stream": False}
         assert httpx.post(fake.url + "/api/chat", json=body, timeout=1).status_code == 500
         fake.configure(script="ok*")
         fake.reset()

@@ -12,6 +12,7 @@ import trio.testing
 from actors.breaker import BreakerOpen, open_breaker
 from actors.errors import ConfigError
 from actors.health import HealthMonitor, open_health_monitor, run_health_monitor
+from actors.llm.outcome import attempt_outcome
 from messages.health import BreakerStateName, HealthStatus, LLMHealth
 
 
@@ -213,9 +214,9 @@ async def test_slow_model_with_answering_server_keeps_breaker_closed(autojump_cl
             probe, publish=breaker.receive, in_flight=lambda: breaker.in_flight_count > 0
         ) as monitor:
             start = trio.current_time()
-            with breaker.guard() as permit:
+            with breaker.guard():
                 await trio.sleep(100)  # the model is loading: 100 s to a first chunk
-                permit.succeeded()
+                breaker.receive(attempt_outcome(None))  # the attempt answered
             assert trio.current_time() - start == 100
             fast_checks = offsets([t for t in probe.starts if start < t < start + 100], start)
     assert published == []

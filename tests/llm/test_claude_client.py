@@ -10,6 +10,7 @@ import trio
 
 from actors.llm import ChatMessage, FailureKind, RetryPolicy
 from actors.llm.claude_client import ClaudeChat
+from actors.llm.structured import json_schema
 from actors.secrets import Secret
 from messages.debate import RiskAssessment, Stance, Thesis, Verdict
 from messages.health import HealthStatus
@@ -49,16 +50,19 @@ async def test_streamed_text_is_assembled_and_validated(autojump_clock):
     assert outcome.latency == pytest.approx(1.25) and outcome.backend == "claude"
 
 
-async def test_system_messages_and_schema_go_into_the_system_prompt(autojump_clock):
-    """System messages become `system` (with the schema); the rest stay as messages; key sent as auth."""
+async def test_system_messages_go_into_system_and_the_schema_into_a_forced_tool(autojump_clock):
+    """System messages become `system`; the schema is the forced tool's input_schema; key sent as auth."""
     script = Script(claude_reply())
     chat = make(script)
     await chat.complete(MESSAGES, Thesis)
     await chat.aclose()
     body = script.seen[0].body
     assert body["stream"] is True and body["max_tokens"] == 1024 and body["model"] == "claude-test"
-    assert body["system"].startswith("You are the risk desk.\n\nReply with only a JSON object")
-    assert '"additionalProperties":false' in body["system"]
+    assert body["system"].startswith("You are the risk desk.\n\nGive your answer by calling the record_thesis tool")
+    assert body["tools"] == [{"name": "record_thesis", "description": "Record the Thesis reply.",
+                              "input_schema": json_schema(Thesis)}]
+    assert body["tool_choice"] == {"type": "tool", "name": "record_thesis"}
+    assert "temperature" not in body
     assert body["messages"] == [{"role": "user", "content": "Assess AAPL 200C."}]
     assert FAKE_KEY in " ".join(script.seen[0].headers.values())
 
@@ -71,7 +75,7 @@ async def test_overloaded_529_is_retried_after_retry_after(autojump_clock):
     outcome = await chat.complete(MESSAGES, Thesis)
     await chat.aclose()
     assert outcome.ok and script.times == [0, 5]
-    assert observed == [FailureKind.HTTP_STATUS, None]
+    assert [(o.kind, o.http_status, o.meaning.value) for o in observed] == [("http_status", 529, "answered_error"), (None, None, "answered")]
 
 
 async def test_rate_limit_429_honours_retry_after_ms(autojump_clock):

@@ -52,7 +52,7 @@ async def test_valid_reply_becomes_value_with_tokens_and_settings_sent(autojump_
     body = script.seen[0].body
     assert script.seen[0].path == "/api/chat"
     assert body["stream"] is True and body["keep_alive"] == "5m"
-    assert body["options"] == {"temperature": 0.0, "num_ctx": 8192}
+    assert body["options"] == {"temperature": 0.0, "num_ctx": 8192, "num_predict": 1280}
     assert body["format"] == json_schema(Thesis)
     assert body["messages"] == [{"role": "system", "content": "You are a bull."}, {"role": "user", "content": "AAPL?"}]
 
@@ -66,7 +66,7 @@ async def test_retry_schedule_follows_delays_exactly(autojump_clock):
     await chat.aclose()
     assert script.times == [0, 2, 6, 14]
     assert outcome.ok and outcome.attempts == 4 and outcome.latency == 14
-    assert observed == [FailureKind.UNREACHABLE] * 3 + [None]
+    assert [o.kind for o in observed] == ["unreachable"] * 3 + [None]
 
 
 async def test_persistent_unreachable_ends_after_the_last_delay(autojump_clock):
@@ -157,7 +157,7 @@ async def test_parse_error_is_retried_at_once_with_the_stricter_instruction(auto
     assert second[2]["role"] == "user"
     assert "Reply with only a JSON object matching the schema" in second[2]["content"]
     assert "$.stance: expected one of 'bullish', 'bearish', 'neutral', got 'sideways'" in second[2]["content"]
-    assert observed == [FailureKind.INVALID_OUTPUT, None]
+    assert [(o.kind, o.meaning.value) for o in observed] == [("invalid_output", "answered_invalid"), (None, "answered")]
     assert outcome.input_tokens == 24 and outcome.output_tokens == 14
 
 
@@ -189,7 +189,7 @@ async def test_hang_with_default_retries_ends_at_the_total_deadline(autojump_clo
     await chat.aclose()
     assert script.times == [0, 92]
     assert outcome.failure is FailureKind.DEADLINE and outcome.latency == 120
-    assert observed == [FailureKind.TIMEOUT_FIRST_CHUNK, FailureKind.DEADLINE]
+    assert [o.kind for o in observed] == ["timeout_first_chunk", "deadline"]
     assert "timeout_first_chunk, deadline" in outcome.detail
 
 

@@ -120,7 +120,7 @@ def test_non_positive_price_raises_unusable_history_naming_the_bar():
     h = random_walk(2)
     bad = attrs.evolve(h.bars[-30], close=0.0)
     broken = attrs.evolve(h, bars=(*h.bars[:-30], bad, *h.bars[-29:]))
-    with pytest.raises(UnusableHistory, match=rf"RW2: bar {bad.date} has a non-positive or non-finite price"):
+    with pytest.raises(UnusableHistory, match=rf"RW2: bar {bad.date} close: expected a positive price, got 0\.0"):
         score_history(broken)
 
 

@@ -27,7 +27,7 @@ async def test_checkpoint_is_durable_when_acknowledged(tmp_path):
     """At the moment of the ack, a fresh read-only connection sees every row."""
     db = tmp_path / "p.db"
     async with serving(real(db)) as (inbox, opened, _):
-        assert opened.migrated_from == 0 and opened.schema_version == 1
+        assert opened.migrated_from == 0 and opened.schema_version == schema.SCHEMA_VERSION
         assert await call(inbox, begin()) == Committed("BeginRun", "run-1", 1)
         assert await call(inbox, SaveCheckpoint(checkpoint())) == CheckpointCommitted("run-1", 3)
         detail = reader.load_run(db, "run-1")  # while the writer is still open
@@ -101,7 +101,7 @@ async def test_startup_recovery_is_reported(tmp_path):
         assert (await call(inbox, ClaimNextArticle())).title == "b"
     async with serving(real(db)) as (inbox, opened, _):
         assert opened.interrupted_runs == ("crashed",) and opened.requeued_articles == 1
-        assert opened.migrated_from == 1
+        assert opened.migrated_from == schema.SCHEMA_VERSION
         again = await call(inbox, ClaimNextArticle())
         assert (again.title, again.status) == ("b", ArticleStatus.SCORING)
     run = reader.load_run(db, "crashed").run

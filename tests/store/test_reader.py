@@ -103,5 +103,6 @@ def test_load_theses_groups_json_shaped_calls_by_ticker(tmp_path):
     assert theses["MSFT"] == [{
         "role": "bear", "model": "llama3.1:8b", "status": "failed", "failure": "timeout", "thesis": None,
         "attempts": 3, "latency_seconds": 60.0, "input_tokens": None, "output_tokens": None,
+        "tokens_per_second": None, "generation_seconds": None, "prompt_seconds": None, "load_seconds": None,
         "detail": "no first chunk within 30 s", "created_at": T0.isoformat()}]
     json.dumps(theses)

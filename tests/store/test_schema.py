@@ -21,7 +21,7 @@ def test_migrates_an_empty_file_to_the_current_version(tmp_path):
     conn, found = schema.open_writer(tmp_path / "a.db")
     try:
         assert found == 0
-        assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 1
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
         assert TABLES <= _tables(conn)
         assert conn.execute("PRAGMA journal_mode").fetchall()[0][0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchall()[0][0] == 1
@@ -35,11 +35,12 @@ def test_migration_is_idempotent(tmp_path):
     path = tmp_path / "a.db"
     conn, _ = schema.open_writer(path)
     conn.execute("INSERT INTO scan_runs (id, started_at, status, source) VALUES ('r', 't', 'RUNNING', 's')")
-    assert schema.migrate(conn) == (1, 1)
+    latest = schema.SCHEMA_VERSION
+    assert schema.migrate(conn) == (latest, latest)
     conn.close()
     conn, found = schema.open_writer(path)
     try:
-        assert found == 1
+        assert found == latest
         assert conn.execute("SELECT id FROM scan_runs").fetchall() == [("r",)]
     finally:
         conn.close()
@@ -51,7 +52,7 @@ def test_refuses_a_database_with_a_newer_schema(tmp_path):
     raw = apsw.Connection(str(path))
     raw.execute("CREATE TABLE t (x); PRAGMA user_version = 99")
     raw.close()
-    with pytest.raises(StoreError, match=r"schema version 99 is newer than this option-alpha knows \(1\)"):
+    with pytest.raises(StoreError, match=rf"schema version 99 is newer than this option-alpha knows \({schema.SCHEMA_VERSION}\)"):
         schema.open_writer(path)
     with pytest.raises(StoreError, match="newer"):
         schema.open_readonly(path)
@@ -63,11 +64,11 @@ def test_failed_migration_keeps_the_previous_version(tmp_path, monkeypatch):
     conn, _ = schema.open_writer(path)
     broken = "CREATE TABLE extra (x); INSERT INTO no_such_table VALUES (1);"
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (broken,))
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     with pytest.raises(apsw.SQLError):
         schema.migrate(conn)
     try:
-        assert schema.schema_version(conn) == 1
+        assert schema.schema_version(conn) == len(schema.MIGRATIONS) - 1
         assert "extra" not in _tables(conn)
         assert not conn.in_transaction
     finally:

@@ -5,6 +5,11 @@ names the field path and why (``data.options[3].bid: expected a number, got 'x'`
 that is well formed but says there is nothing raises DataNotAvailable (or UnknownTicker when
 the vendor says the symbol does not exist). The snapshot provider replays recorded responses
 through these; live HTTP providers will reuse them unchanged.
+
+Hostile values (1e308, 5,000-digit integers, bars dated 9999-12-30) are refused at this boundary
+with the bounds of :mod:`actors.plausible`; which bad values drop an item and which fail the
+piece is tabled in :mod:`actors.providers.parsers._common`. Every parser takes a keyword
+``today`` (default: the UTC date) that bounds observation dates; tests inject it.
 """
 
 from actors.providers.parsers.cboe_chart import parse_cboe_chart

@@ -12,6 +12,8 @@ and says there is nothing); anything malformed raises MalformedData.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from actors.errors import DataNotAvailable
 from actors.providers.parsers._common import BarBuilder, Reader, join
 from messages.market import PriceHistory
@@ -21,14 +23,14 @@ __all__ = ["parse_cboe_chart"]
 SOURCE = "cboe"
 
 
-def parse_cboe_chart(raw: bytes | str, *, ticker: str) -> PriceHistory:
+def parse_cboe_chart(raw: bytes | str, *, ticker: str, today: dt.date | None = None) -> PriceHistory:
     """Parse a Cboe daily chart for ``ticker``; bars oldest first.
 
     Raises:
         MalformedData: naming the field path and why.
         DataNotAvailable: the chart has no bars.
     """
-    r = Reader(ticker, "history")
+    r = Reader(ticker, "history", today=today)
     doc = r.obj(r.json(raw), "$")
     if "symbol" in doc:
         r.symbol(doc["symbol"], "symbol")

@@ -31,7 +31,7 @@ _NO_DATA = ("no data", "brak danych")
 _LIMIT = ("exceeded the daily hits limit", "przekroczony dzienny limit")
 
 
-def parse_stooq_csv(raw: bytes | str, *, ticker: str) -> PriceHistory:
+def parse_stooq_csv(raw: bytes | str, *, ticker: str, today: dt.date | None = None) -> PriceHistory:
     """Parse a Stooq daily CSV for ``ticker``; bars oldest first.
 
     Raises:
@@ -39,7 +39,7 @@ def parse_stooq_csv(raw: bytes | str, *, ticker: str) -> PriceHistory:
         DataNotAvailable: Stooq says it has no data, or the CSV has a header and no rows.
         ProviderUnavailable: Stooq says the daily request limit is exhausted.
     """
-    r = Reader(ticker, "history")
+    r = Reader(ticker, "history", today=today)
     lines = r.text(raw).splitlines()
     first = lines[0].strip() if lines else ""
     lowered = first.lower()

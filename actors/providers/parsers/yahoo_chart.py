@@ -43,7 +43,7 @@ def yahoo_error(r: Reader, container: dict[str, Any], path: str) -> None:
     raise DataNotAvailable(r.ticker, r.piece, f"Yahoo error {code!r}: {description}")
 
 
-def parse_yahoo_chart(raw: bytes | str, *, ticker: str) -> PriceHistory:
+def parse_yahoo_chart(raw: bytes | str, *, ticker: str, today: dt.date | None = None) -> PriceHistory:
     """Parse a Yahoo v8 daily chart for ``ticker``; bars oldest first.
 
     Raises:
@@ -51,7 +51,7 @@ def parse_yahoo_chart(raw: bytes | str, *, ticker: str) -> PriceHistory:
         UnknownTicker: Yahoo says the symbol is not found.
         DataNotAvailable: Yahoo reports another error, or the chart has no bars.
     """
-    r = Reader(ticker, "history")
+    r = Reader(ticker, "history", today=today)
     doc = r.obj(r.json(raw), "$")
     chart = r.obj(r.field(doc, "chart", "$"), "chart")
     yahoo_error(r, chart, "chart")

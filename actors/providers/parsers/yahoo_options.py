@@ -16,14 +16,23 @@ Choices: the chain's as-of is ``quote.regularMarketTime``; expiries are the UTC 
 traded). Yahoo writes ``impliedVolatility`` 1e-05 when it has none: values below 1e-4 become
 None. No expirations and no contracts is how Yahoo says "no listed options" (DataNotAvailable);
 expirations listed but no contracts is MalformedData. Yahoo gives no Greeks.
+
+Hostile values (bounds in :mod:`actors.plausible`): a bad ``regularMarketPrice`` or
+``regularMarketTime`` (not 1970..today) fails the chain; a contract with any bad field (price out
+of range, ask below bid, volume or open interest not a whole number in range, IV above
+``MAX_IV``, an expiry before the as-of week or more than ``MAX_EXPIRY_YEARS`` after it) is
+dropped and counted in an INFO log line; a chain whose every contract is dropped is MalformedData
+naming the first reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from actors.errors import DataNotAvailable
-from actors.providers.parsers._common import Reader, join
+from actors.plausible import MAX_IV, MAX_PRICE
+from actors.providers.parsers._common import Dropped, Reader, expiry_window, join
 from actors.providers.parsers.yahoo_chart import yahoo_error
 from messages.market import OptionChain, OptionQuote, OptionType
 
@@ -33,7 +42,7 @@ SOURCE = "yahoo"
 _IV_PLACEHOLDER = 1e-4
 
 
-def parse_yahoo_options(raw: bytes | str, *, ticker: str) -> OptionChain:
+def parse_yahoo_options(raw: bytes | str, *, ticker: str, today: dt.date | None = None) -> OptionChain:
     """Parse a Yahoo v7 options document for ``ticker`` (the expiries it contains).
 
     Raises:
@@ -41,7 +50,7 @@ def parse_yahoo_options(raw: bytes | str, *, ticker: str) -> OptionChain:
         UnknownTicker: Yahoo says the symbol is not found.
         DataNotAvailable: the symbol has no listed options, or Yahoo reports another error.
     """
-    r = Reader(ticker, "chain")
+    r = Reader(ticker, "chain", today=today)
     doc = r.obj(r.json(raw), "$")
     envelope = r.obj(r.field(doc, "optionChain", "$"), "optionChain")
     yahoo_error(r, envelope, "optionChain")
@@ -52,20 +61,25 @@ def parse_yahoo_options(raw: bytes | str, *, ticker: str) -> OptionChain:
     result = r.obj(results[0], path)
     r.symbol(r.field(result, "underlyingSymbol", path), join(path, "underlyingSymbol"))
     quote = r.obj(r.field(result, "quote", path), join(path, "quote"))
-    spot = r.number(
-        r.field(quote, "regularMarketPrice", join(path, "quote")), join(path, "quote.regularMarketPrice"), positive=True
-    )
+    spot = r.price(r.field(quote, "regularMarketPrice", join(path, "quote")), join(path, "quote.regularMarketPrice"))
     as_of = r.unix(r.field(quote, "regularMarketTime", join(path, "quote")), join(path, "quote.regularMarketTime"))
     expirations = r.arr(result.get("expirationDates", []), join(path, "expirationDates"))
     groups = r.arr(r.field(result, "options", path), join(path, "options"))
     quotes: list[OptionQuote] = []
+    dropped = Dropped(r, "contracts")
+    expiries = expiry_window(as_of)
+    total = 0
     for g, group in enumerate(groups):
         group_path = join(join(path, "options"), g)
         group = r.obj(group, group_path)
         for side, kind in (("calls", OptionType.CALL), ("puts", OptionType.PUT)):
             side_path = join(group_path, side)
             for i, item in enumerate(r.arr(group.get(side, []), side_path)):
-                quotes.append(_quote(r, item, join(side_path, i), kind))
+                total += 1
+                quote = dropped.read(_quote, r, item, join(side_path, i), kind, expiries)
+                if quote is not None:
+                    quotes.append(quote)
+    dropped.report(total, join(path, "options"))
     if not quotes:
         if not expirations:
             raise DataNotAvailable(ticker, "chain", "Yahoo lists no options for this symbol")
@@ -73,25 +87,30 @@ def parse_yahoo_options(raw: bytes | str, *, ticker: str) -> OptionChain:
     return OptionChain(ticker=ticker, as_of=as_of, underlying_price=spot, quotes=tuple(quotes), source=SOURCE)
 
 
-def _quote(r: Reader, item: Any, path: str, kind: OptionType) -> OptionQuote:
+def _quote(r: Reader, item: Any, path: str, kind: OptionType, expiries: tuple[dt.date, dt.date]) -> OptionQuote:
     item = r.obj(item, path)
     contract = r.string(r.field(item, "contractSymbol", path), join(path, "contractSymbol"))
-    bid = r.number(r.field(item, "bid", path), join(path, "bid"), non_negative=True)
-    ask = r.number(r.field(item, "ask", path), join(path, "ask"), non_negative=True)
+    bid = r.quote_price(r.field(item, "bid", path), join(path, "bid"))
+    ask = r.quote_price(r.field(item, "ask", path), join(path, "ask"))
     if ask < bid:
         raise r.error(join(path, "ask"), f"ask {ask!r} is below bid {bid!r}")
     iv = r.optional_number(item.get("impliedVolatility"), join(path, "impliedVolatility"), non_negative=True)
-    last = r.optional_number(item.get("lastPrice"), join(path, "lastPrice"), non_negative=True)
+    if iv is not None and iv > MAX_IV:
+        raise r.error(join(path, "impliedVolatility"), f"expected a volatility in 0..{MAX_IV:g}, got {iv!r}")
+    last = r.optional_number(item.get("lastPrice"), join(path, "lastPrice"), non_negative=True, below=MAX_PRICE)
+    expiry_path = join(path, "expiration")
+    expiry = r.unix(r.field(item, "expiration", path), expiry_path, latest=expiries[1]).date()
+    r.in_range(expiry, expiry_path, earliest=expiries[0], latest=expiries[1])
     return OptionQuote(
         contract=contract,
         ticker=r.ticker,
         type=kind,
-        strike=r.number(r.field(item, "strike", path), join(path, "strike"), positive=True),
-        expiry=r.unix(r.field(item, "expiration", path), join(path, "expiration")).date(),
+        strike=r.price(r.field(item, "strike", path), join(path, "strike")),
+        expiry=expiry,
         bid=bid,
         ask=ask,
         last=last or None,
-        volume=r.number(item.get("volume", 0), join(path, "volume"), non_negative=True),
-        open_interest=r.number(item.get("openInterest", 0), join(path, "openInterest"), non_negative=True),
+        volume=r.contracts(item.get("volume", 0), join(path, "volume")),
+        open_interest=r.contracts(item.get("openInterest", 0), join(path, "openInterest")),
         iv=iv if iv is not None and iv >= _IV_PLACEHOLDER else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -67,31 +68,59 @@ def _corrupt(mutate) -> bytes:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["data"]["options"][3].update(bid="x"), r"data\.options\[3\]\.bid: expected a number, got 'x'"),
-        (lambda d: d["data"]["options"][5].update(ask=-1.0), r"data\.options\[5\]\.ask: expected a number >= 0"),
-        (lambda d: d["data"]["options"][2].pop("bid"), r"data\.options\[2\]\.bid: required field missing"),
-        (lambda d: d["data"]["options"][7].update(option="AAPL"), r"data\.options\[7\]\.option: not an OCC option symbol"),
-        (lambda d: d["data"]["options"][1].update(ask=0.01, bid=5.0), r"data\.options\[1\]\.ask: ask 0\.01 is below bid 5\.0"),
         (lambda d: d["data"].update(options=[]), r"data\.options: empty chain"),
-        (lambda d: d["data"].update(current_price=-3), r"data\.current_price: expected a positive number"),
+        (lambda d: d["data"].update(current_price=-3), r"data\.current_price: expected a positive price"),
+        (lambda d: d["data"].update(current_price=1e308), r"data\.current_price: price 1e\+308 is not below"),
         (lambda d: d["data"].update(symbol="MSFT"), r"data\.symbol: expected symbol 'CLX', got 'MSFT'"),
         (lambda d: d.update(timestamp=17), r"timestamp: expected 'YYYY-MM-DD HH:MM:SS'"),
+        (lambda d: d.update(timestamp="9999-12-30 10:00:00"), r"timestamp: date 9999-12-30 is after"),
         (lambda d: d.update(data=[]), r"data: expected an object, got an array"),
-        (lambda d: d["data"]["options"][4].update(volume=True), r"data\.options\[4\]\.volume: expected a number, got True"),
     ],
 )
 def test_corrupted_chain_names_the_field(mutate, expected):
-    """Each corruption raises MalformedData naming the field path and why."""
+    """A bad envelope field fails the chain with MalformedData naming the field path and why."""
     with pytest.raises(MalformedData, match=expected) as info:
         parse_cboe_chain(_corrupt(mutate), ticker="CLX")
     assert (info.value.ticker, info.value.piece) == ("CLX", "chain")
 
 
-def test_nan_price_is_rejected():
-    """A NaN bid (written by json.dumps as NaN) is not a finite number."""
-    raw = _corrupt(lambda d: d["data"]["options"][0].update(bid=float("nan")))
-    with pytest.raises(MalformedData, match=r"data\.options\[0\]\.bid: expected a finite number, got nan"):
-        parse_cboe_chain(raw, ticker="CLX")
+@pytest.mark.parametrize(
+    ("index", "change", "expected"),
+    [
+        (3, {"bid": "x"}, r"data\.options\[3\]\.bid: expected a number, got 'x'"),
+        (5, {"ask": -1.0}, r"data\.options\[5\]\.ask: expected a number >= 0"),
+        (2, {"bid": None}, r"data\.options\[2\]\.bid: expected a number, got None"),
+        (7, {"option": "AAPL"}, r"data\.options\[7\]\.option: not an OCC option symbol"),
+        (1, {"ask": 0.01, "bid": 5.0}, r"data\.options\[1\]\.ask: ask 0\.01 is below bid 5\.0"),
+        (4, {"volume": True}, r"data\.options\[4\]\.volume: expected a number, got True"),
+        (4, {"volume": 2.5}, r"data\.options\[4\]\.volume: expected a whole number of contracts"),
+        (0, {"bid": float("nan")}, r"data\.options\[0\]\.bid: expected a finite number, got nan"),
+        (6, {"iv": 1e6}, r"data\.options\[6\]\.iv: expected a volatility in 0\.\.50"),
+        (6, {"delta": -3.0}, r"data\.options\[6\]\.delta: expected a delta in -1\.\.1"),
+        (8, {"open_interest": 1e300}, r"data\.options\[8\]\.open_interest: 1e\+300 is not below"),
+    ],
+)
+def test_a_contract_with_a_bad_value_is_dropped_not_the_chain(index, change, expected, caplog):
+    """One bad contract is dropped; the other 305 stay, and an INFO line names the field and why."""
+    good = parse_cboe_chain(recorded("cboe/cboe_options_CLX.json"), ticker="CLX")
+    caplog.set_level("INFO", logger="actors.providers.parsers._common")
+    chain = parse_cboe_chain(_corrupt(lambda d: d["data"]["options"][index].update(change)), ticker="CLX")
+    lost = good.quotes[index].contract
+    assert [q.contract for q in chain.quotes] == [q.contract for q in good.quotes if q.contract != lost]
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("CLX chain: dropped 1 of 306 contracts with a bad value; first: ")
+    assert re.search(expected, line), line
+
+
+def test_a_chain_whose_every_contract_is_bad_fails():
+    """Nothing left after dropping is MalformedData with the count and the first reason."""
+    def poison(doc):
+        for item in doc["data"]["options"]:
+            item["bid"] = "x"
+
+    with pytest.raises(MalformedData, match=r"data\.options: every one of the 306 contracts has a bad value; "
+                       r"first: data\.options\[0\]\.bid: expected a number, got 'x'"):
+        parse_cboe_chain(_corrupt(poison), ticker="CLX")
 
 
 def test_truncated_json_reports_position():

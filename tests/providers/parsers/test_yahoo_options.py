@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -57,18 +58,37 @@ def _result(doc):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: _result(d)["options"][0]["calls"][3].update(bid="x"), r"calls\[3\]\.bid: expected a number, got 'x'"),
-        (lambda d: _result(d)["options"][0]["puts"][1].update(strike=-5), r"puts\[1\]\.strike: expected a positive number"),
-        (lambda d: _result(d)["options"][0]["calls"][0].pop("contractSymbol"), r"calls\[0\]\.contractSymbol: required field missing"),
-        (lambda d: _result(d)["options"][0]["calls"][0].update(expiration="soon"), r"calls\[0\]\.expiration: expected a unix timestamp"),
         (lambda d: _result(d).update(options=[]), r"optionChain\.result\[0\]\.options: empty chain"),
         (lambda d: _result(d)["quote"].update(regularMarketPrice=None), r"quote\.regularMarketPrice: expected a number, got None"),
+        (lambda d: _result(d)["quote"].update(regularMarketTime=4_000_000_000), r"quote\.regularMarketTime: date 2096-10-02 is after"),
     ],
 )
 def test_corrupted_chain_names_the_field(mutate, expected):
-    """Each corruption raises MalformedData naming the field path and why."""
+    """A bad envelope field fails the chain with MalformedData naming the field path and why."""
     with pytest.raises(MalformedData, match=expected):
         parse_yahoo_options(_corrupt(mutate), ticker="GOOG")
+
+
+@pytest.mark.parametrize(
+    ("side", "index", "change", "expected"),
+    [
+        ("calls", 3, {"bid": "x"}, r"calls\[3\]\.bid: expected a number, got 'x'"),
+        ("puts", 1, {"strike": -5}, r"puts\[1\]\.strike: expected a positive price"),
+        ("calls", 0, {"contractSymbol": None}, r"calls\[0\]\.contractSymbol: expected a non-empty string"),
+        ("calls", 0, {"expiration": "soon"}, r"calls\[0\]\.expiration: expected a unix timestamp"),
+        ("calls", 2, {"expiration": 4_000_000_000}, r"calls\[2\]\.expiration: date 2096-10-02 is after 2035-02-21"),
+        ("calls", 2, {"impliedVolatility": 99.0}, r"calls\[2\]\.impliedVolatility: expected a volatility in 0\.\.50"),
+    ],
+)
+def test_a_contract_with_a_bad_value_is_dropped_not_the_chain(side, index, change, expected, caplog):
+    """One bad contract is dropped, the rest stay, and an INFO line names the field and why."""
+    good = parse_yahoo_options(recorded("yahoo_options/yahoo_options_GOOG.json"), ticker="GOOG")
+    caplog.set_level("INFO", logger="actors.providers.parsers._common")
+    chain = parse_yahoo_options(_corrupt(lambda d: _result(d)["options"][0][side][index].update(change)), ticker="GOOG")
+    assert len(chain.quotes) == len(good.quotes) - 1
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith(f"GOOG chain: dropped 1 of {len(good.quotes)} contracts with a bad value; first: ")
+    assert re.search(expected, line), line
 
 
 def test_no_listed_options_is_not_available():
