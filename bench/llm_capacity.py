@@ -125,10 +125,11 @@ def main() -> None:
         if "runaway" in FAULTS:
             cases.append(("adaptive 1..8", 4, base, {"runaway": 0.3, "chunk_interval": 0.0025}))
         for name, parallel, settings, faults in cases:
-            profile = {"latency_first": lat, "chunk_interval": 0.0, "seed": 7, **faults}
-            with FakeOllama(parallel=parallel, **profile) as fake:
+            with FakeOllama(parallel=parallel, latency_first=lat, chunk_interval=0.0, seed=7) as fake:
                 call = trio.run(call_latency, fake.url, base.ollama_model)
                 fake.reset()
+                if faults:
+                    fake.configure(latency_first=lat, seed=7, **faults)
                 s = attrs.evolve(settings, ollama_host=fake.url)
                 outcome, wall = trio.run(scan_once, s, Path(tmp) / f"{name}-{parallel}.db")
                 chats = [r for r in fake.requests() if r.path == "/api/chat"]

@@ -17,7 +17,9 @@ concurrency-limits (AIMD with a latency signal, slow start as in TCP):
   floor, judged once a reply's time is known): the server could not start a request while
   ``x`` of ours were at it, so the limit drops to at most ``x - 1``, and halves when the wait
   exceeded 1.5 reply times (a queue of several rounds: the server shrank or another client
-  arrived). The limit never waits for queueing to become a timeout.
+  arrived) — but not below what unqueued calls proved since the last decrease (requests sent
+  together reach the server in any order). The limit never waits for queueing to become a
+  timeout.
 - *First-chunk timeout*: the limit halves (and is at most ``x - 1``).
 - One decrease per round: a signal from a call sent before the latest decrease only updates the
   floor (its queueing was caused by the old limit), as TCP reduces once per window.
@@ -83,6 +85,7 @@ class AdaptiveLimit:
     probe_rounds: int = 4
     limit: float = attrs.field(init=False)
     _decreased_at: float = attrs.field(init=False, default=-math.inf)
+    _proven: int = attrs.field(init=False, default=0)  # most of ours served at once since the last decrease
     slow_start: bool = attrs.field(init=False, default=True)
     service: float | None = attrs.field(init=False, default=None)
     _recent: collections.deque[float] = attrs.field(init=False)
@@ -144,12 +147,15 @@ class AdaptiveLimit:
             floor = self.floor or 0.0
             if self.service is not None and waited - floor > 1.5 * self.service:  # a queue of several rounds
                 target = min(target, self.limit / 2)
-            self._decrease(target, sent_at + waited, "queued first chunk")
+            # Never below what this round proved: requests opened together reach the server in any order.
+            self._decrease(max(target, self._proven), sent_at + waited, "queued first chunk")
             return
+        proven = max(streaming, in_flight - 1)
+        self._proven = max(self._proven, proven)
         if in_flight < self.current or not self._may_probe():
             return
         if self.slow_start:
-            self._set(max(self.limit, 2.0 * max(streaming, in_flight - 1)), None)
+            self._set(max(self.limit, 2.0 * proven), None)
         else:
             self._set(self.limit + 1.0 / (self.probe_rounds * self.current), None)
 
@@ -164,6 +170,7 @@ class AdaptiveLimit:
     def _decrease(self, target: float, now: float, why: str) -> None:
         if target < self.limit:
             self._decreased_at = now
+            self._proven = 0
             self._set(target, why)
 
     def on_service(self, seconds: float) -> None:

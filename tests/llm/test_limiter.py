@@ -69,6 +69,15 @@ class TestAdaptiveLimit:
         limit.on_first_chunk(1.1, in_flight=5)
         assert limit.current == 4 and not limit.slow_start
 
+    def test_a_queued_call_that_arrived_out_of_order_does_not_undercut_the_proof(self):
+        """Three sent together, the third served at once (2 proven), the second queued: the limit stays >= 2."""
+        limit = AdaptiveLimit(maximum=8, initial=4)
+        limit.on_first_chunk(0.2, in_flight=1, sent_at=0.0, streaming=1)
+        limit.on_service(0.2)
+        limit.on_first_chunk(0.2, in_flight=3, sent_at=0.0, streaming=1)
+        limit.on_first_chunk(0.4, in_flight=2, sent_at=0.0)
+        assert limit.current == 2 and not limit.slow_start  # x - 1 = 1 would starve a server serving 2
+
     def test_a_wait_of_several_replies_halves_the_limit(self):
         """Queued for over 1.5 reply times (the server shrank): the limit at least halves."""
         limit = AdaptiveLimit(maximum=8, initial=8)
