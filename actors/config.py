@@ -100,6 +100,12 @@ class Settings:
 
     # storage and logging
     db_path: Path | None = None
+    #: Each wait on a database lock held by another connection (seconds), and the pauses before
+    #: each retry of a write that still found it locked; then the write is reported unsaved.
+    store_busy_timeout: float = field(default=5.0, metadata={"min": 0})
+    store_busy_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
+    #: Cap on the database file size in MiB (0 = no cap); writes beyond it fail like a full disk.
+    store_max_size_mb: float = field(default=0.0, metadata={"min": 0})
     log_level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def api_key(self) -> Secret | None:

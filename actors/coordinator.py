@@ -13,9 +13,14 @@ Fetching and scoring overlap (a ticker is scored as soon as its data arrives). T
 (scores + picks, status PARTIAL) commits before any debate; the debate phase only updates the
 same run. FAILED only when no ticker produced data.
 
-On cancellation (Ctrl-C, SIGTERM) the run is marked INTERRUPTED in a shielded, bounded write;
-what was checkpointed stays. A store failure at the checkpoint makes the run FAILED with the
-store's message (results are still returned to the caller so nothing computed is hidden).
+On cancellation (Ctrl-C, SIGTERM) the run is marked INTERRUPTED in a shielded, bounded write
+naming the phase; what was checkpointed stays.
+
+Write failures are reported, never dropped: a store failure at the checkpoint makes the run
+FAILED with the store's message, and the results are still returned (``results_saved`` False)
+so they are shown, marked unsaved. A phase row, thesis or debate row that could not be saved
+makes the run PARTIAL (never COMPLETED) with a reason naming what was not saved; a final
+status that could not be saved is reported in :attr:`ScanOutcome.unsaved`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from actors.fetcher import Fetcher
 from actors.ranking import Scored, choose_contracts, rank, selection_settings
 from actors.scoring.technical import InsufficientHistory, score_history
 from actors.store.client import StoreClient
-from messages.debate import DebateFinished
+from messages.debate import AgentOutcome, DebateFinished
 from messages.market import DataError, DataPiece, TickerData
 from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
 from messages.scan import Checkpoint, Phase, RunStatus, ScanRequested, TickerResult
@@ -63,6 +68,21 @@ class DebateSummary:
     finished: tuple[DebateFinished, ...] = ()
     status: str = "ok"  # phase status: "ok" | "skipped" | "partial"
     seconds: float = 0.0
+    #: Rows the store refused (after its busy retries): shown, marked unsaved; the run is not COMPLETED.
+    unsaved_outcomes: tuple[AgentOutcome, ...] = ()
+    unsaved_debates: tuple[DebateFinished, ...] = ()
+    unsaved_error: str | None = None
+
+    def unsaved_description(self) -> str | None:
+        """``"3 theses and 1 debate row (AAPL, MSFT) not saved: <first store error>"``, or None."""
+        theses, debates = len(self.unsaved_outcomes), len(self.unsaved_debates)
+        if not theses and not debates:
+            return None
+        parts = [f"{theses} {'thesis' if theses == 1 else 'theses'}"] if theses else []
+        parts += [f"{debates} debate row{'' if debates == 1 else 's'}"] if debates else []
+        tickers = sorted({o.ticker for o in self.unsaved_outcomes} | {d.ticker for d in self.unsaved_debates})
+        why = f": {self.unsaved_error}" if self.unsaved_error else ""
+        return f"{' and '.join(parts)} ({', '.join(tickers)}) not saved{why}"
 
 
 DebateRunner = Callable[[str, Sequence[TickerResult]], Awaitable[DebateSummary]]
@@ -79,6 +99,12 @@ class ScanOutcome:
     debate: DebateSummary
     seconds: float
     tickers_requested: int
+    #: What was computed but not saved (the checkpoint, phase rows, theses, the final status).
+    unsaved: tuple[str, ...] = ()
+    #: False when the checkpoint failed: ``results`` exist only in this outcome.
+    results_saved: bool = True
+    #: False when the final ``FinishRun`` failed: the stored run is still open (recovery finishes it).
+    status_saved: bool = True
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -95,7 +121,17 @@ class _Phases:
     def __init__(self, run_id: str, publish: Publish, store: StoreClient) -> None:
         self.run_id, self._publish, self._store = run_id, publish, store
         self.records: list[PhaseRecord] = []
+        self.unsaved: list[str] = []
         self._started: dict[Phase, float] = {}
+
+    @property
+    def current(self) -> str:
+        """The phases started and not finished (``"data_fetch+scoring"``), or the last one finished."""
+        done = {r.phase for r in self.records}
+        running = [p.value for p in self._started if p not in done]
+        if running:
+            return "+".join(running)
+        return self.records[-1].phase.value if self.records else "start"
 
     def start(self, phase: Phase, total: int | None = None) -> None:
         self._started[phase] = trio.current_time()
@@ -109,7 +145,11 @@ class _Phases:
         record = PhaseRecord(phase, status, round(seconds, 4), errors, detail)
         self.records.append(record)
         self._publish(PhaseFinished(self.run_id, phase, status, record.seconds, errors, detail))
-        await self._store.send(RecordPhase(self.run_id, phase, status, record.seconds, errors, detail))
+        try:
+            await self._store.send(RecordPhase(self.run_id, phase, status, record.seconds, errors, detail))
+        except StoreError as exc:  # reported on the run, never fatal: the results matter more
+            logger.error("run %s: could not save the %s phase row: %s", self.run_id, phase.value, exc)
+            self.unsaved.append(f"{phase.value} phase row not saved: {exc}")
 
 
 async def run_scan(
@@ -143,9 +183,9 @@ async def run_scan(
         )
     except BaseException as exc:
         if _is_cancellation(exc):
-            reason = "interrupted by the user or the service manager"
+            reason = f"interrupted by the user or the service manager during {phases.current}"
         else:
-            reason = f"stopped by an internal error: {type(exc).__name__}: {exc}"
+            reason = f"stopped by an internal error during {phases.current}: {type(exc).__name__}: {exc}"
         await _mark_interrupted(store, run_id, started, reason)
         raise
 
@@ -252,32 +292,54 @@ async def _run_phases(
         await store.send(SaveCheckpoint(checkpoint))
     except StoreError as exc:
         reason = f"could not save the checkpoint: {exc}"
-        await _safe_finish_phase(phases, Phase.PERSIST, "failed", reason)
+        await phases.finish(Phase.PERSIST, "failed", errors=1, detail=reason)
         return await _finish_failed(request, run_id, store, publish, phases, errors, reason, started, results)
     await phases.finish(Phase.PERSIST, detail=f"{len(results)} tickers, {chosen} contracts")
     logger.info("run %s checkpointed: %d tickers, %d contracts", run_id, len(results), chosen)
 
     summary = await _debate_phase(run_id, results, settings, phases, debate, debate_disabled_reason)
-    status, reason = run_status(summary)
+    unsaved = [*phases.unsaved]
+    if summary.unsaved_description():
+        unsaved.append(summary.unsaved_description())
+    status, reason = run_status(summary, unsaved=unsaved)
     seconds = trio.current_time() - started
-    await store.send(
-        _finish_run(run_id, status, reason, seconds, requested=summary.requested, completed=summary.completed)
-    )
+    status_saved = True
+    try:
+        await store.send(
+            _finish_run(run_id, status, reason, seconds, requested=summary.requested, completed=summary.completed)
+        )
+    except StoreError as exc:  # the run stays open; start-up recovery finishes it once we are gone
+        logger.error("run %s: could not save its final status %s: %s", run_id, status.value, exc)
+        unsaved.append(f"final status {status.value} not saved: {exc}")
+        status_saved = False
     publish(RunFinished(run_id, status.value, seconds, reason))
-    return ScanOutcome(run_id, status, reason, tuple(results), tuple(phases.records), tuple(errors), summary, seconds, len(tickers))
+    return ScanOutcome(
+        run_id, status, reason, tuple(results), tuple(phases.records), tuple(errors), summary, seconds, len(tickers),
+        unsaved=tuple(unsaved), status_saved=status_saved,
+    )
 
 
 SKIPPED_BY_CONFIG = "skipped by configuration"
 
 
-def run_status(summary: DebateSummary) -> tuple[RunStatus, str | None]:
-    """COMPLETED when every requested debate finished or debates are off by configuration;
-    otherwise PARTIAL (scores and contracts are saved) with the reason."""
+def run_status(summary: DebateSummary, *, unsaved: Sequence[str] = ()) -> tuple[RunStatus, str | None]:
+    """COMPLETED when every requested debate finished or debates are off by configuration, and
+    everything was saved; otherwise PARTIAL (scores and contracts are saved) with the reason.
+
+    ``unsaved`` lists rows that could not be saved (theses, debates, phase rows): a run with
+    any is never COMPLETED, and its reason names them.
+    """
     by_config = bool(summary.skipped_reason and summary.skipped_reason.startswith(SKIPPED_BY_CONFIG))
     if by_config or (summary.status != "skipped" and summary.completed == summary.requested):
-        return RunStatus.COMPLETED, summary.skipped_reason
-    missing = summary.requested - summary.completed
-    return RunStatus.PARTIAL, summary.skipped_reason or f"{missing} of {summary.requested} debates did not finish"
+        status, reason = RunStatus.COMPLETED, summary.skipped_reason
+    else:
+        missing = summary.requested - summary.completed
+        status = RunStatus.PARTIAL
+        reason = summary.skipped_reason or f"{missing} of {summary.requested} debates did not finish"
+    if unsaved:
+        status = RunStatus.PARTIAL
+        reason = "; ".join([*([reason] if reason else []), *unsaved])
+    return status, reason
 
 
 async def _debate_phase(run_id, results, settings, phases, debate, disabled_reason) -> DebateSummary:
@@ -290,24 +352,26 @@ async def _debate_phase(run_id, results, settings, phases, debate, disabled_reas
     candidates = results[: settings.top_n_ai_debate]
     summary = await debate(run_id, candidates)
     failed = summary.requested - summary.completed
-    await phases.finish(Phase.AI_DEBATE, summary.status, errors=failed, detail=summary.skipped_reason or "")
+    unsaved = summary.unsaved_description()
+    status = "partial" if unsaved and summary.status == "ok" else summary.status
+    detail = "; ".join(d for d in (summary.skipped_reason, unsaved) if d)
+    await phases.finish(Phase.AI_DEBATE, status, errors=failed, detail=detail)
     return summary
-
-
-async def _safe_finish_phase(phases: _Phases, phase: Phase, status: str, detail: str) -> None:
-    try:
-        await phases.finish(phase, status, errors=1, detail=detail)
-    except StoreError:
-        pass
 
 
 async def _finish_failed(request, run_id, store, publish, phases, errors, reason, started, results=()) -> ScanOutcome:
     seconds = trio.current_time() - started
     logger.error("run %s FAILED: %s", run_id, reason)
+    unsaved = [*phases.unsaved]
+    if results:
+        unsaved.insert(0, f"{len(results)} ranked tickers not saved ({reason})")
+    status_saved = True
     try:
         await store.send(_finish_run(run_id, RunStatus.FAILED, reason, seconds, errors=errors))
-    except StoreError as exc:
+    except StoreError as exc:  # the run stays open; start-up recovery finishes it once we are gone
         logger.error("could not record the failure of run %s: %s", run_id, exc)
+        unsaved.append(f"final status FAILED not saved: {exc}")
+        status_saved = False
     publish(RunFinished(run_id, RunStatus.FAILED.value, seconds, reason))
     return ScanOutcome(
         run_id,
@@ -319,6 +383,9 @@ async def _finish_failed(request, run_id, store, publish, phases, errors, reason
         DebateSummary(0, 0, "run failed before the debate", status="skipped"),
         seconds,
         len(request.universe),
+        unsaved=tuple(unsaved),
+        results_saved=not results,
+        status_saved=status_saved,
     )
 
 

@@ -84,6 +84,8 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
     results = report["results"][:top] if top else report["results"]
     synthetic = any(r.get("synthetic") for r in report["results"])
     title = f"option-alpha run {report['run_id']}" + ("  [SYNTHETIC market data]" if synthetic else "")
+    if any(r.get("saved") is False for r in report["results"]):
+        title += "  [NOT SAVED]"
     table = Table(title=title, show_lines=False, padding=(0, 1), box=box.SIMPLE_HEAD)
     narrow = console.width < 110  # delta, mid and OI stay in --json and `show --json`
     for name, justify, min_width in [
@@ -120,7 +122,10 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
     if errors:
         console.print(f"data errors: {len(errors)} (first: {errors[0]['ticker']} {errors[0]['piece']}: {errors[0]['message']})")
     console.print(f"run {report['run_id']}: {report['status']}" + (f" - {report['reason']}" if report.get("reason") else ""))
-    console.print(f"saved in {report['db']}")
+    unsaved = report.get("unsaved") or []
+    for what in unsaved:
+        console.print(f"NOT SAVED: {what}")
+    console.print(f"{'partly saved' if unsaved else 'saved'} in {report['db']}")
     hint = advice(report)
     if hint:
         console.print(hint)

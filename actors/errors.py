@@ -11,7 +11,8 @@
      │    ├── UnknownTicker (LookupError)    the provider does not know the symbol
      │    └── ProviderUnavailable (OSError)  transport failure / timeout / HTTP error
      ├── StoreError (OSError)                SQLite failed; nothing acknowledged is lost
-     │    └── DiskFull
+     │    ├── DiskFull
+     │    └── StoreBusy                      another connection held the database locked too long
      └── ScanFailed                          no ticker produced data; exit 1
 
 LLM failures are not exceptions but typed outcomes (``actors.llm.outcome``): transport failures
@@ -83,6 +84,10 @@ class StoreError(OptionAlphaError, OSError):
 
 class DiskFull(StoreError):
     """The database or its disk is full."""
+
+
+class StoreBusy(StoreError):
+    """Another connection held the database locked past the busy timeout; nothing was written."""
 
 
 class ScanFailed(OptionAlphaError):

@@ -3,6 +3,10 @@
 A fresh scan (:class:`~actors.coordinator.ScanOutcome`) and a stored run (the store's reader)
 both become the same dict, so ``bin/scan show RUN_ID`` prints exactly what the scan printed.
 Pure functions; no I/O.
+
+Every result, debate and thesis carries ``"saved"``: True when it is in the database. What a
+scan computed but could not save (:func:`scan_report`) is still in the dict, with
+``"saved": false``, and the top-level ``"unsaved"`` list says what and why.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from messages.scan import TickerResult
 
 
 def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[dict]] | None = None) -> dict[str, Any]:
-    """The ``--json`` object of a scan that just ran."""
+    """The ``--json`` object of a scan that just ran, from memory (``saved`` as the outcome knows it)."""
     debates = {f.ticker: f for f in outcome.debate.finished}
-    return {
+    unsaved_debates = set(outcome.debate.unsaved_debates)
+    report = {
         "run_id": outcome.run_id,
         "status": outcome.status.value,
         "reason": outcome.reason,
@@ -30,7 +35,13 @@ def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[
             {"name": p.phase.value, "status": p.status, "seconds": p.seconds, "errors": p.errors, "detail": p.detail}
             for p in outcome.phases
         ],
-        "results": [result_to_dict(r, debates.get(r.ticker), (theses or {}).get(r.ticker)) for r in outcome.results],
+        "results": [
+            result_to_dict(
+                r, debates.get(r.ticker), (theses or {}).get(r.ticker), saved=outcome.results_saved,
+                debate_saved=outcome.results_saved and debates.get(r.ticker) not in unsaved_debates,
+            )
+            for r in outcome.results
+        ],
         "errors": [
             {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message} for e in outcome.errors
         ],
@@ -39,10 +50,54 @@ def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[
             "completed": outcome.debate.completed,
             "skipped_reason": outcome.debate.skipped_reason,
         },
+        "unsaved": list(outcome.unsaved),
     }
+    _add_unsaved_theses(report, outcome)
+    return report
 
 
-def result_to_dict(result: TickerResult, debate: DebateFinished | None, theses: list[dict] | None) -> dict[str, Any]:
+def scan_report(outcome: ScanOutcome, detail: Any | None, *, db: str) -> dict[str, Any]:
+    """What a scan shows: what was saved (read back from ``detail``), plus what was not, marked.
+
+    ``detail`` is the run read back from the database, or None when it could not be read; then,
+    and when the checkpoint itself failed, the report is built from ``outcome`` (results marked
+    ``"saved": false``). Otherwise the stored run is overlaid with the debates and theses the
+    store refused, and the status, reason and ``unsaved`` list of the outcome (the stored status
+    is stale when the final write failed).
+    """
+    if detail is None or not outcome.results_saved:
+        return outcome_to_dict(outcome, db=db)
+    report = detail_to_dict(detail, db=db)
+    by_ticker = {r["ticker"]: r for r in report["results"]}
+    for finished in outcome.debate.unsaved_debates:
+        row = by_ticker.get(finished.ticker)
+        if row is not None:  # its saved theses were left out of the row for want of a debate row
+            theses = [thesis_to_dict(t.outcome) for t in detail.theses if t.outcome.ticker == finished.ticker]
+            row["debate"] = debate_to_dict(finished, theses, saved=False)
+    _add_unsaved_theses(report, outcome)
+    report["unsaved"] = list(outcome.unsaved)
+    if outcome.unsaved:
+        report["status"], report["reason"] = outcome.status.value, outcome.reason
+    return report
+
+
+def _add_unsaved_theses(report: dict[str, Any], outcome: ScanOutcome) -> None:
+    by_ticker = {r["ticker"]: r for r in report["results"]}
+    for agent in outcome.debate.unsaved_outcomes:
+        row = by_ticker.get(agent.ticker)
+        if row is None or row["debate"] is None:
+            continue
+        row["debate"]["theses"].append(thesis_to_dict(agent, saved=False))
+
+
+def result_to_dict(
+    result: TickerResult,
+    debate: DebateFinished | None,
+    theses: list[dict] | None,
+    *,
+    saved: bool = True,
+    debate_saved: bool = True,
+) -> dict[str, Any]:
     return {
         "ticker": result.ticker,
         "rank": result.rank,
@@ -56,17 +111,19 @@ def result_to_dict(result: TickerResult, debate: DebateFinished | None, theses: 
         "catalysts": [unstructure(c) for c in result.catalysts],
         "option": unstructure(result.option) if result.option else None,
         "no_option_reason": result.no_option_reason,
-        "debate": debate_to_dict(debate, theses) if debate else None,
+        "debate": debate_to_dict(debate, theses, saved=debate_saved) if debate else None,
+        "saved": saved,
     }
 
 
-def debate_to_dict(debate: DebateFinished, theses: list[dict] | None) -> dict[str, Any]:
+def debate_to_dict(debate: DebateFinished, theses: list[dict] | None, *, saved: bool = True) -> dict[str, Any]:
     return {
         "status": debate.status.value,
         "verdict": debate.verdict.value if debate.verdict else None,
         "conviction": debate.conviction,
         "reason": debate.reason,
-        "theses": theses or [],
+        "theses": list(theses or []),
+        "saved": saved,
     }
 
 
@@ -74,13 +131,14 @@ def debate_cell(debate: Mapping[str, Any] | None) -> str:
     """What the table's debate column says for one ticker."""
     if not debate:
         return "-"
+    mark = " (unsaved)" if debate.get("saved") is False else ""
     status = debate["status"]
     if status == DebateStatus.COMPLETED.value:
         conviction = debate.get("conviction")
         shown = f" {conviction:.2f}" if isinstance(conviction, (int, float)) else ""
-        return f"{debate.get('verdict') or '?'}{shown}"
+        return f"{debate.get('verdict') or '?'}{shown}{mark}"
     reason = (debate.get("reason") or "").split(":", 1)[0]  # the kind; the detail is in --json
-    return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "")
+    return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "") + mark
 
 
 def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[str]:
@@ -118,7 +176,14 @@ def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | No
     if status == "COMPLETED":
         return None
     if status == "FAILED":
+        unsaved = sum(1 for r in report.get("results", ()) if r.get("saved") is False)
+        if unsaved:
+            return (f"Run FAILED: {reason}. The {unsaved} ranked tickers above were computed but NOT saved; "
+                    "free disk space (or the database lock) and re-run.")
         return f"Run FAILED: {reason}. Nothing was ranked; check the errors above and the data source."
+    if report.get("unsaved"):
+        return (f"Run is PARTIAL: not everything could be saved ({reason}). "
+                "Rows marked (unsaved) exist only in this output.")
     hints = {
         "llm_unreachable": "start Ollama (`ollama serve`) or set ai_backend = none",
         "model_missing": "pull the model (`ollama pull <model>`) or set ollama_model",
@@ -163,10 +228,11 @@ def detail_to_dict(detail: Any, *, db: str) -> dict[str, Any]:
             "completed": run.debates_completed,
             "skipped_reason": skipped_reason,
         },
+        "unsaved": [],
     }
 
 
-def thesis_to_dict(outcome: Any) -> dict[str, Any]:
+def thesis_to_dict(outcome: Any, *, saved: bool = True) -> dict[str, Any]:
     """One agent call: role, model, status, the thesis (or the failure kind), attempts, latency, usage."""
     return {
         "role": outcome.role.value,
@@ -185,4 +251,5 @@ def thesis_to_dict(outcome: Any) -> dict[str, Any]:
             "prompt_seconds": outcome.prompt_seconds,
             "load_seconds": outcome.load_seconds,
         },
+        "saved": saved,
     }

@@ -25,10 +25,10 @@ from actors.debate.wiring import client_settings, open_debate_runner
 from actors.display import ProgressDisplay, render_report
 from actors.fetcher import Fetcher
 from actors.providers.base import make_provider
-from actors.report import detail_to_dict, outcome_to_dict
+from actors.report import scan_report
 from actors.runtime import EventBus, spawn, stop
 from actors.store.client import StoreClient
-from actors.store.persister import run_persister
+from actors.store.persister import run_persister, store_options
 from actors.store.reader import load_run
 from actors.errors import ConfigError, StoreError
 from messages.scan import RunStatus, ScanRequested
@@ -48,11 +48,12 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
     if outcome is None:
         print(f"interrupted: run marked INTERRUPTED in {db}; what was checkpointed is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    try:  # what is shown is what was saved
-        report = detail_to_dict(load_run(db, outcome.run_id), db=str(db))
+    try:  # what is shown is what was saved, plus what was not, marked unsaved
+        detail = load_run(db, outcome.run_id)
     except StoreError as exc:
         logger.error("could not read run %s back from %s: %s", outcome.run_id, db, exc)
-        report = outcome_to_dict(outcome, db=str(db))
+        detail = None
+    report = scan_report(outcome, detail, db=str(db))
     if args.json:
         if args.top:
             report["results"] = report["results"][: args.top]
@@ -60,7 +61,7 @@ def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_report(report, sys.stdout, top=args.top or 25, color=sys.stdout.isatty())
-    if outcome.status is RunStatus.FAILED:
+    if outcome.status is RunStatus.FAILED or not (outcome.results_saved and outcome.status_saved):
         return EXIT_FAILED
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
         return EXIT_PARTIAL
@@ -117,8 +118,8 @@ async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interact
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_cancel_on_signal, signals, scan_scope)
-                persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister",
-                                        capacity=64)
+                persister = await spawn(nursery, functools.partial(run_persister, **store_options(settings, db)),
+                                        name="persister", capacity=64)
                 store = StoreClient(persister)
                 with ProgressDisplay(sys.stderr, enabled=interactive) as display:
                     nursery.start_soon(_show_progress, bus, display)

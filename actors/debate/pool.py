@@ -21,8 +21,14 @@ slot count.
 Every LLM call runs inside the circuit breaker's guard: when the breaker opens, in-flight calls
 are cancelled (their debates become CUT_OFF) and queued debates are SKIPPED, both with reason
 ``llm_stopped_responding``. At the phase deadline (``phase_timeout``) running debates are
-cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. Writes to the store are
-shielded so a cancellation never loses a thesis that exists.
+cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. When the whole phase is
+cancelled (Ctrl-C, SIGTERM), started debates get a CUT_OFF row and the others a SKIPPED row,
+reason ``interrupted``, before the cancellation goes on. Writes to the store are shielded so a
+cancellation never loses a thesis that exists.
+
+A row the store refuses (after its own busy retries) is not dropped: the summary carries it in
+``unsaved_outcomes`` / ``unsaved_debates`` with the store's error, so the run is never COMPLETED
+and the row is still shown, marked unsaved.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 LLM_STOPPED = "llm_stopped_responding"
 DEADLINE = "deadline"
+INTERRUPTED = "interrupted"
 ROLES = (AgentRole.BULL, AgentRole.BEAR, AgentRole.RISK)
 
 
@@ -75,7 +82,7 @@ class _Running:
 
 @attrs.define(eq=False)
 class _Run:
-    """One phase's state: the schedule, theses so far, calls in flight, results, the writer."""
+    """One phase's state: the schedule, theses so far, calls in flight, results, the writer, unsaved rows."""
 
     run_id: str
     candidates: Sequence[TickerResult]
@@ -84,6 +91,7 @@ class _Run:
     theses: list[dict[AgentRole, object]]
     running: dict[str, _Running] = attrs.Factory(dict)
     finished: dict[str, DebateFinished] = attrs.Factory(dict)
+    unsaved: list[tuple[object, StoreError]] = attrs.Factory(list)  # rows the store refused
     changed: trio.Event = attrs.Factory(trio.Event)
 
 
@@ -137,31 +145,64 @@ class DebatePool:
         this returns, even when the phase is cancelled.
         """
         writes_send, writes_receive = trio.open_memory_channel[object](math.inf)
+        run = _Run(
+            run_id=run_id,
+            candidates=candidates,
+            writes=writes_send,
+            schedule=DebateSchedule(len(candidates), steps=len(ROLES),
+                                    deadline=trio.current_time() + self._phase_timeout),
+            theses=[{} for _ in candidates],
+        )
         async with trio.open_nursery() as writer_nursery:
-            writer_nursery.start_soon(self._writer, writes_receive)
-            run = _Run(
-                run_id=run_id,
-                candidates=candidates,
-                writes=writes_send,
-                schedule=DebateSchedule(len(candidates), steps=len(ROLES),
-                                        deadline=trio.current_time() + self._phase_timeout),
-                theses=[{} for _ in candidates],
-            )
+            writer_nursery.start_soon(self._writer, writes_receive, run.unsaved)
             self._runs.add(run)
             try:
-                return await self._run(run)
+                summary = await self._run(run)
+            except BaseException:  # cancelled (Ctrl-C, SIGTERM) or crashed: what was in flight gets its row
+                self._record_interrupted(run)
+                raise
             finally:
                 self._runs.discard(run)
                 writes_send.close()
+        return self._summary_with_unsaved(run, summary)
 
-    async def _writer(self, receive: trio.MemoryReceiveChannel[object]) -> None:
+    async def _writer(self, receive: trio.MemoryReceiveChannel[object],
+                      unsaved: list[tuple[object, StoreError]]) -> None:
         with trio.CancelScope(shield=True):
             async with receive:
                 async for command in receive:
                     try:
                         await self._store.send(command)
-                    except StoreError as exc:  # the debate result is still returned and shown
+                    except StoreError as exc:  # kept for the summary: shown unsaved, run not COMPLETED
                         logger.error("could not save %s: %s", type(command).__name__, exc)
+                        unsaved.append((command, exc))
+
+    def _record_interrupted(self, run: _Run) -> None:
+        """Queue the rows of debates the cancellation stops (sync: runs inside a cancelled scope)."""
+        for index, result in enumerate(run.candidates):
+            ticker = result.ticker
+            if ticker in run.finished:
+                continue
+            running = run.running.pop(ticker, None)
+            if running is not None:
+                cancelled = self._cancelled_outcome(run.run_id, ticker, running, INTERRUPTED)
+                run.writes.send_nowait(SaveAgentOutcome(cancelled))
+            status = DebateStatus.CUT_OFF if run.schedule.started(index) else DebateStatus.SKIPPED
+            finished = DebateFinished(run.run_id, ticker, status, None, None, INTERRUPTED)
+            run.finished[ticker] = finished
+            self._publish(finished)
+            run.writes.send_nowait(SaveDebate(finished))
+
+    def _summary_with_unsaved(self, run: _Run, summary: DebateSummary) -> DebateSummary:
+        """``summary`` with the rows the store refused (known only once the writer has drained)."""
+        if not run.unsaved:
+            return summary
+        return attrs.evolve(
+            summary,
+            unsaved_outcomes=tuple(c.outcome for c, _ in run.unsaved if isinstance(c, SaveAgentOutcome)),
+            unsaved_debates=tuple(c.finished for c, _ in run.unsaved if isinstance(c, SaveDebate)),
+            unsaved_error=str(run.unsaved[0][1]),
+        )
 
     async def _run(self, run: _Run) -> DebateSummary:
         started = trio.current_time()

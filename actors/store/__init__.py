@@ -6,12 +6,14 @@ Callers send ``Request(command, reply_to)`` (``actors.runtime.envelope``) with a
 """
 
 from actors.store.memory import MemoryPersister
+from actors.store.owners import OwnerLease
 from actors.store.paths import default_db_path, state_directory
 from actors.store.persister import Persister, PersisterStatistics, run_persister
 from actors.store.reader import RunDetail, RunNotFound, RunSummary, StoreReader, list_runs, load_run, open_reader
 
 __all__ = [
     "MemoryPersister",
+    "OwnerLease",
     "Persister",
     "PersisterStatistics",
     "RunDetail",

@@ -12,7 +12,8 @@ nothing survives the process.
 :attr:`checkpoints`, :attr:`outcomes`, :attr:`debates`, :attr:`articles`, :attr:`committed`.
 
 Test hooks: :meth:`fail_next` answers the next N commands with a failure (``DiskFull`` unless
-told otherwise) without applying them; :attr:`delay` sleeps that many (virtual) seconds before
+told otherwise) without applying them; :meth:`fail_matching` does so for every command a
+predicate picks (e.g. one ticker's theses), until cleared; :attr:`delay` sleeps that many (virtual) seconds before
 applying each command. *Cancellation* during the delay drops the command in hand unanswered and
 unapplied, as a crash before COMMIT would.
 """
@@ -31,9 +32,10 @@ from actors.runtime.envelope import Failure, Request, answer
 from actors.store.codec import article_key, describe, utc
 from actors.store.persister import PersisterStatistics
 from actors.store.reader import RunSummary
+from actors.store.schema import SCHEMA_VERSION
 from actors.store.writes import INTERRUPTED_REASON, OPEN_STATUSES
 from messages.articles import Article, ArticleScored, ArticleStatus
-from messages.debate import AgentOutcome, DebateFinished
+from messages.debate import AgentOutcome, DebateFinished, DebateStatus
 from messages.scan import Checkpoint, CheckpointCommitted, Phase, RunStatus
 from messages.storage import (
     AddArticles,
@@ -74,6 +76,7 @@ class MemoryPersister:
         self._keys: set[tuple[str, str]] = set()
         self._next_article_id = 1
         self._fail: list[BaseException] = []
+        self._fail_matching: tuple[Callable[[Any], bool], BaseException] | None = None
         self._inbox: trio.MemoryReceiveChannel[Any] | None = None
         self._failures = 0
         self._last_failure: str | None = None
@@ -83,6 +86,11 @@ class MemoryPersister:
         """Answer the next ``n`` commands with ``Failure(error)`` (default ``DiskFull``), unapplied."""
         for _ in range(n):
             self._fail.append(error or DiskFull("injected failure: database or disk is full"))
+
+    def fail_matching(self, predicate: Callable[[Any], bool] | None, error: BaseException | None = None) -> None:
+        """Refuse, unapplied, every command ``predicate(command)`` is true for (None stops it)."""
+        self._fail_matching = None if predicate is None else (
+            predicate, error or DiskFull("injected failure: database or disk is full"))
 
     def statistics(self) -> PersisterStatistics:
         depth = self._inbox.statistics().current_buffer_used if self._inbox is not None else 0
@@ -104,7 +112,7 @@ class MemoryPersister:
                 self.articles[a.id] = attrs.evolve(a, status=ArticleStatus.PENDING)
                 requeued += 1
         return StoreOpened(
-            db_path=":memory:", schema_version=1, migrated_from=1,
+            db_path=":memory:", schema_version=SCHEMA_VERSION, migrated_from=SCHEMA_VERSION,
             interrupted_runs=tuple(r.id for r in interrupted), requeued_articles=requeued,
         )
 
@@ -134,6 +142,8 @@ class MemoryPersister:
         if self._fail:
             error = self._fail.pop(0)
             return self._failed(error)
+        if self._fail_matching is not None and self._fail_matching[0](command):
+            return self._failed(type(self._fail_matching[1])(f"{doing}: {self._fail_matching[1]}"))
         handler = self._handlers().get(type(command))
         if handler is None:
             return self._failed(StoreError(f"the persister does not understand {type(command).__name__!r}"))
@@ -208,9 +218,15 @@ class MemoryPersister:
 
     def _finish_run(self, cmd: FinishRun) -> Committed:
         run = self._run(cmd.run_id)
+        requested, completed = cmd.debates_requested, cmd.debates_completed
+        if cmd.status is RunStatus.INTERRUPTED:  # as the real store: what the saved rows show
+            debates = [d for (rid, _), d in self.debates.items() if rid == cmd.run_id]
+            tickers = {d.ticker for d in debates} | {o.ticker for o in self.outcomes if o.run_id == cmd.run_id}
+            requested = max(requested, len(tickers))
+            completed = max(completed, sum(d.status is DebateStatus.COMPLETED for d in debates))
         self.runs[cmd.run_id] = attrs.evolve(
-            run, status=cmd.status, status_reason=cmd.reason, debates_requested=cmd.debates_requested,
-            debates_completed=cmd.debates_completed, duration_seconds=float(cmd.duration_seconds),
+            run, status=cmd.status, status_reason=cmd.reason, debates_requested=requested,
+            debates_completed=completed, duration_seconds=float(cmd.duration_seconds),
             finished_at=utc(cmd.finished_at),
         )
         self.run_errors[cmd.run_id] = cmd.errors

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import apsw
 
-from actors.errors import DiskFull, StoreError
+from actors.errors import DiskFull, StoreBusy, StoreError
 
 __all__ = [
     "MIGRATIONS",
@@ -157,6 +157,13 @@ CREATE UNIQUE INDEX articles_unique ON articles(ticker, coalesce(url, title));
 CREATE INDEX articles_queue ON articles(status, published_at);
 """
 
+# Run ownership: the lease file name of the process that writes the run (``actors.store.owners``).
+# NULL on runs written before leases existed; recovery treats those owners as gone.
+_MIGRATION_2 = """
+ALTER TABLE scan_runs ADD COLUMN owner TEXT;
+CREATE INDEX scan_runs_open ON scan_runs(finished_at, status);
+"""
+
 # Usage per agent call (issue 16): seconds Ollama spent generating, reading the prompt and
 # loading the model. Plain ADD COLUMNs: they apply after any other migration of ai_theses.
 _MIGRATION_3 = """
@@ -166,7 +173,7 @@ ALTER TABLE ai_theses ADD COLUMN load_seconds REAL;
 """
 
 #: Forward migrations; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_3)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
 #: The newest schema this code knows.
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -174,7 +181,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def map_apsw_error(exc: BaseException, doing: str) -> StoreError:
     """Translate an apsw exception into ours (raise the result ``from exc``).
 
-    ``apsw.FullError`` (disk or size cap full) becomes :class:`DiskFull`; any other error a
+    ``apsw.FullError`` (disk or size cap full) becomes :class:`DiskFull`, ``apsw.BusyError`` /
+    ``apsw.LockedError`` :class:`StoreBusy`; any other error a
     :class:`StoreError` naming what was being done.
     """
     if isinstance(exc, StoreError):
@@ -182,6 +190,8 @@ def map_apsw_error(exc: BaseException, doing: str) -> StoreError:
     name = type(exc).__name__
     if isinstance(exc, apsw.FullError):
         return DiskFull(f"{doing}: database or disk is full ({name}: {exc}); nothing of it was written")
+    if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
+        return StoreBusy(f"{doing}: database is locked by another connection ({name}: {exc}); nothing of it was written")
     return StoreError(f"{doing}: {name}: {exc}")
 
 

@@ -1,14 +1,13 @@
 """What each storage command does to the database: one transaction per command.
 
-Synchronous and blocking (apsw): the persister calls :func:`execute` and :func:`recover` in a
-worker thread. :func:`execute` returns the acknowledgement only after COMMIT succeeded; on any
+Synchronous and blocking (apsw): the persister calls :func:`execute` in a worker thread
+(start-up recovery is in :mod:`actors.store.recovery`). :func:`execute` returns the acknowledgement only after COMMIT succeeded; on any
 error the transaction is rolled back and a :class:`StoreError` (or :class:`DiskFull`) is raised
 ``from`` the apsw error.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import apsw
 
 from actors.errors import StoreError
 from actors.store.codec import describe, dump_json, now, parse_time, thesis_kind, time_text
+from actors.store.recovery import debate_counts
 from actors.store.schema import map_apsw_error
 from messages.articles import Article, ArticleStatus
 from messages.scan import CheckpointCommitted, RunStatus
@@ -34,11 +34,11 @@ from messages.storage import (
     SaveDebate,
 )
 
-__all__ = ["INTERRUPTED_REASON", "describe", "execute", "recover"]
+__all__ = ["INTERRUPTED_REASON", "describe", "execute"]
 
 logger = logging.getLogger(__name__)
 
-#: ``status_reason`` of a run found RUNNING at start-up.
+#: ``status_reason`` of a run found RUNNING by the in-memory fake's restart.
 INTERRUPTED_REASON = "process stopped while running"
 
 #: Statuses a checkpoint may still be written in.
@@ -52,14 +52,14 @@ def _run_status(conn: apsw.Connection, run_id: str) -> str:
     return rows[0][0]
 
 
-def _begin_run(conn: apsw.Connection, cmd: BeginRun) -> Committed:
+def _begin_run(conn: apsw.Connection, cmd: BeginRun, owner: str | None = None) -> Committed:
     if conn.execute("SELECT 1 FROM scan_runs WHERE id = ?", (cmd.run_id,)).fetchall():
         raise StoreError(f"run id {cmd.run_id!r} already exists")
     conn.execute(
-        "INSERT INTO scan_runs (id, started_at, status, source, tickers_requested, settings_json)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO scan_runs (id, started_at, status, source, tickers_requested, settings_json, owner)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (cmd.run_id, time_text(cmd.started_at), RunStatus.RUNNING.value, cmd.source,
-         cmd.tickers_requested, cmd.settings_json),
+         cmd.tickers_requested, cmd.settings_json, owner),
     )
     return Committed("BeginRun", cmd.run_id, 1)
 
@@ -151,10 +151,13 @@ def _save_debate(conn: apsw.Connection, cmd: SaveDebate) -> Committed:
 
 def _finish_run(conn: apsw.Connection, cmd: FinishRun) -> Committed:
     _run_status(conn, cmd.run_id)
+    requested, completed = cmd.debates_requested, cmd.debates_completed
+    if cmd.status is RunStatus.INTERRUPTED:  # what the saved rows show, as recovery would count
+        requested, completed = (max(a, b) for a, b in zip((requested, completed), debate_counts(conn, cmd.run_id)))
     conn.execute(
         "UPDATE scan_runs SET status = ?, status_reason = ?, debates_requested = ?,"
         " debates_completed = ?, duration_seconds = ?, finished_at = ?, errors_json = ? WHERE id = ?",
-        (cmd.status.value, cmd.reason, cmd.debates_requested, cmd.debates_completed,
+        (cmd.status.value, cmd.reason, requested, completed,
          float(cmd.duration_seconds), time_text(cmd.finished_at), json.dumps(list(cmd.errors)),
          cmd.run_id),
     )
@@ -225,12 +228,15 @@ _HANDLERS: dict[type, Callable[[apsw.Connection, Any], Any]] = {
 }
 
 
-def execute(conn: apsw.Connection, command: object) -> Any:
+def execute(conn: apsw.Connection, command: object, *, owner: str | None = None) -> Any:
     """Apply ``command`` in one transaction; return its acknowledgement after COMMIT.
+
+    ``owner`` (the writer's lease name) is recorded on runs that ``BeginRun`` creates.
 
     Raises:
         StoreError: the command is not a storage command, refers to an unknown run or article,
-            or SQLite failed (``DiskFull`` when full). Nothing of the command was written.
+            or SQLite failed (``DiskFull`` when full, ``StoreBusy`` when another connection held
+            the database locked past the busy timeout). Nothing of the command was written.
     """
     handler = _HANDLERS.get(type(command))
     if handler is None:
@@ -239,7 +245,7 @@ def execute(conn: apsw.Connection, command: object) -> Any:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            ack = handler(conn, command)
+            ack = _begin_run(conn, command, owner) if isinstance(command, BeginRun) else handler(conn, command)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -252,37 +258,3 @@ def execute(conn: apsw.Connection, command: object) -> Any:
     except (ValueError, TypeError) as exc:  # a value SQLite or JSON cannot take (e.g. NaN)
         raise StoreError(f"{doing}: cannot store value: {exc}") from exc
     return ack
-
-
-def recover(conn: apsw.Connection, *, at: dt.datetime | None = None) -> tuple[tuple[str, ...], int]:
-    """Start-up recovery: RUNNING runs → INTERRUPTED, ``scoring`` articles → ``pending``.
-
-    Returns ``(interrupted run ids, number of requeued articles)``.
-    """
-    stamp = time_text(at or now())
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        runs = tuple(
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM scan_runs WHERE status = ? ORDER BY started_at",
-                (RunStatus.RUNNING.value,),
-            ).fetchall()
-        )
-        conn.execute(
-            "UPDATE scan_runs SET status = ?, status_reason = ?, finished_at = coalesce(finished_at, ?)"
-            " WHERE status = ?",
-            (RunStatus.INTERRUPTED.value, INTERRUPTED_REASON, stamp, RunStatus.RUNNING.value),
-        )
-        conn.execute(
-            "UPDATE articles SET status = 'pending', updated_at = ? WHERE status = 'scoring'", (stamp,)
-        )
-        requeued = conn.changes()
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    if runs or requeued:
-        logger.info("recovery: %d run(s) marked INTERRUPTED, %d article(s) back to pending", len(runs), requeued)
-    return runs, requeued

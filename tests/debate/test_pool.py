@@ -123,3 +123,22 @@ async def test_two_runs_at_once_share_slots_but_not_state(autojump_clock):
     assert sum(1 for o in memory.outcomes if o.run_id == "run-a") == 12
     assert sum(1 for o in memory.outcomes if o.run_id == "run-b") == 6
     assert pool.statistics() == PoolStatistics(queued=0, running=0, finished=0, calls=18)
+
+
+async def test_an_interrupted_phase_cuts_off_started_debates_waiting_for_a_slot(autojump_clock):
+    """5 tickers on 3 slots, cancelled at 2.5 s: the third round ran T00's risk and the bulls of T03
+    and T04 (the latest start for the 5-call end), so T01 and T02 wait with bull and bear done.
+    Every started debate is CUT_OFF 'interrupted'; only the calls in flight get a cancelled row."""
+    async with memory_store() as (memory, store):
+        await _begin(store)
+        async with open_breaker(publish=lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None,
+                              concurrency=3)
+            with trio.move_on_after(2.5):
+                await pool.run(RUN, ticker_results(5))
+    assert {t: (d.status, d.reason) for (_, t), d in memory.debates.items()} == {
+        t: (DebateStatus.CUT_OFF, "interrupted") for t in ("T00", "T01", "T02", "T03", "T04")}
+    cancelled = sorted((o.ticker, o.role) for o in memory.outcomes if o.failure == "cancelled")
+    assert cancelled == [("T00", AgentRole.RISK), ("T03", AgentRole.BULL), ("T04", AgentRole.BULL)]
+    theses = sorted((o.ticker, o.role.value) for o in memory.outcomes if o.failure is None)
+    assert theses == sorted([(t, r) for t in ("T00", "T01", "T02") for r in ("bull", "bear")])

@@ -56,7 +56,7 @@ def test_a_demo_scan_saves_30_theses_and_the_key_appears_nowhere(fake_anthropic,
     assert rows(db, "select status, count(*) from debates group by status") == [("completed", 10)]
     assert {r.path for r in fake_anthropic.requests()} == {"/v1/models/claude-sonnet-4-5", "/v1/messages"}
     everything = result.stdout + result.stderr + "".join(
-        p.read_bytes().decode("latin-1") for p in tmp_path.glob("claude.db*")) + "".join(
+        p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()) + "".join(
         repr(rows(db, f"select * from {table}")) for table in ("scan_runs", "ai_theses", "debates", "run_errors"))
     for form in key_encodings(TEST_KEY):
         assert form not in everything
@@ -139,7 +139,7 @@ def test_a_server_echoing_the_key_leaves_it_in_no_output_log_or_row(fake_anthrop
     details = rows(db, "select detail from ai_theses where failure = 'http_status'")
     assert details and all("***" in d for (d,) in details)
     everything = result.stdout + result.stderr + "".join(
-        p.read_bytes().decode("latin-1") for p in tmp_path.glob("claude.db*")) + "".join(
+        p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()) + "".join(
         repr(rows(db, f"select * from {table}")) for table in ("scan_runs", "ai_theses", "debates", "run_errors"))
     for form in key_encodings(TEST_KEY):
         assert form not in everything

@@ -13,7 +13,7 @@ import trio.testing
 
 from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
-from actors.store import reader, schema, writes
+from actors.store import reader, recovery, schema
 from actors.store.persister import PersisterStatistics, run_persister
 from messages.articles import ArticleStatus
 from messages.scan import CheckpointCommitted, RunStatus
@@ -86,10 +86,11 @@ def test_killed_process_loses_nothing_acknowledged(tmp_path):
     assert "CheckpointCommitted(run_id='run-1', rows=3)" in proc.stdout
     assert reader.load_run(db, "run-1").results == checkpoint().results
     conn, _ = schema.open_writer(db)
-    try:
-        assert writes.recover(conn) == (("still-running",), 0)  # the PARTIAL run-1 is left alone
+    try:  # the owner is dead: both open runs are finished, the checkpoint stays
+        assert recovery.recover(conn, owner_alive=lambda o: False) == (("run-1", "still-running"), 0)
     finally:
         conn.close()
+    assert reader.load_run(db, "run-1").results == checkpoint().results
 
 
 async def test_startup_recovery_is_reported(tmp_path):
@@ -105,7 +106,8 @@ async def test_startup_recovery_is_reported(tmp_path):
         again = await call(inbox, ClaimNextArticle())
         assert (again.title, again.status) == ("b", ArticleStatus.SCORING)
     run = reader.load_run(db, "crashed").run
-    assert (run.status, run.status_reason) == (RunStatus.INTERRUPTED, "process stopped while running")
+    assert run.status is RunStatus.INTERRUPTED
+    assert run.status_reason == "process ended during the data_fetch phase; found by start-up recovery"
     assert run.finished_at is not None
 
 

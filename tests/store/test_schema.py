@@ -5,7 +5,7 @@ from __future__ import annotations
 import apsw
 import pytest
 
-from actors.errors import DiskFull, StoreError
+from actors.errors import DiskFull, StoreBusy, StoreError
 from actors.store import schema
 
 TABLES = {"scan_runs", "run_phases", "run_errors", "ticker_scores", "options_recommendations",
@@ -95,9 +95,11 @@ def test_unopenable_path_is_a_store_error(tmp_path):
     assert isinstance(info.value.__cause__, apsw.Error)
 
 
-def test_full_error_maps_to_disk_full_and_others_to_store_error():
-    """apsw.FullError becomes DiskFull; any other apsw error a plain StoreError."""
+def test_full_error_maps_to_disk_full_busy_to_store_busy_and_others_to_store_error():
+    """apsw.FullError becomes DiskFull, BusyError StoreBusy; any other apsw error a plain StoreError."""
     full = schema.map_apsw_error(apsw.FullError("database or disk is full"), "SaveCheckpoint run=r")
-    other = schema.map_apsw_error(apsw.BusyError("database is locked"), "BeginRun run=r")
+    busy = schema.map_apsw_error(apsw.BusyError("database is locked"), "BeginRun run=r")
+    other = schema.map_apsw_error(apsw.ConstraintError("UNIQUE failed"), "BeginRun run=r")
     assert isinstance(full, DiskFull) and "SaveCheckpoint run=r" in str(full)
-    assert type(other) is StoreError and str(other) == "BeginRun run=r: BusyError: database is locked"
+    assert type(busy) is StoreBusy and str(busy).startswith("BeginRun run=r: database is locked by another connection")
+    assert type(other) is StoreError and str(other) == "BeginRun run=r: ConstraintError: UNIQUE failed"

@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from actors.errors import StoreError
-from actors.store import reader, schema, writes
+from actors.store import reader, recovery, schema, writes
 from messages.articles import ArticleScore, ArticleScored, ArticleStatus, Sentiment
 from messages.debate import DebateStatus
 from messages.scan import CheckpointCommitted, Phase, RunStatus
@@ -168,18 +168,74 @@ def test_article_queue_dedupes_claims_newest_first_and_saves_scores(conn, tmp_pa
     assert rows[second.id].failure == "invalid_output" and rows[second.id].article.status is ArticleStatus.FAILED
 
 
-def test_recovery_interrupts_running_runs_and_requeues_scoring_articles(conn):
-    """RUNNING → INTERRUPTED with the reason; scoring → pending; PARTIAL runs are left alone."""
-    writes.execute(conn, begin("a"))
-    writes.execute(conn, begin("b", at=T0 + dt.timedelta(hours=1)))
+def test_recovery_finishes_open_runs_of_dead_owners_and_requeues_scoring_articles(conn):
+    """Dead owner: RUNNING and PARTIAL without finished_at → INTERRUPTED naming the phase; scoring → pending."""
+    writes.execute(conn, begin("a"), owner="dead.lock")
+    writes.execute(conn, begin("b", at=T0 + dt.timedelta(hours=1)), owner="dead.lock")
+    writes.execute(conn, RecordPhase("b", Phase.PERSIST, "ok", 0.1))
     writes.execute(conn, SaveCheckpoint(checkpoint("b")))
+    writes.execute(conn, SaveAgentOutcome(bull_outcome("b", "AAPL")))
+    writes.execute(conn, SaveAgentOutcome(risk_outcome("b", "AAPL")))
+    writes.execute(conn, SaveDebate(debate("b", "AAPL")))
+    writes.execute(conn, SaveAgentOutcome(failed_outcome("b", "MSFT")))
     writes.execute(conn, AddArticles((headline("AAPL", "x", 0), headline("AAPL", "y", 1))))
     writes.execute(conn, ClaimNextArticle())
-    assert writes.recover(conn) == (("a",), 1)
-    rows = conn.execute("SELECT id, status, status_reason FROM scan_runs ORDER BY id").fetchall()
-    assert rows == [("a", "INTERRUPTED", "process stopped while running"), ("b", "PARTIAL", None)]
+    asked = []
+    assert recovery.recover(conn, owner_alive=lambda o: asked.append(o) or False) == (("a", "b"), 1)
+    assert asked == ["dead.lock"]  # one question per owner
+    rows = conn.execute(
+        "SELECT id, status, status_reason, finished_at IS NOT NULL, debates_requested, debates_completed"
+        " FROM scan_runs ORDER BY id").fetchall()
+    assert rows == [
+        ("a", "INTERRUPTED", "process ended during the data_fetch phase; found by start-up recovery", 1, 0, 0),
+        ("b", "INTERRUPTED", "process ended during the data_fetch phase; found by start-up recovery", 1, 2, 1),
+    ]
     assert conn.execute("SELECT DISTINCT status FROM articles").fetchall() == [("pending",)]
-    assert writes.recover(conn) == ((), 0)
+    assert _count(conn, "ai_theses") == 3 and _count(conn, "ticker_scores") == 3  # everything saved stays
+    assert recovery.recover(conn, owner_alive=lambda o: False) == ((), 0)
+
+
+def test_recovery_names_the_phase_after_the_last_recorded_one(conn):
+    """Phases up to persist recorded → it died in ai_debate; all recorded → before the final status."""
+    writes.execute(conn, begin("a"))
+    writes.execute(conn, begin("b"))
+    for phase in list(Phase)[:-1]:
+        writes.execute(conn, RecordPhase("a", phase, "ok", 0.1))
+    for phase in Phase:
+        writes.execute(conn, RecordPhase("b", phase, "ok", 0.1))
+    assert recovery.recover(conn, owner_alive=lambda o: False) == (("a", "b"), 0)
+    reasons = dict(conn.execute("SELECT id, status_reason FROM scan_runs").fetchall())
+    assert reasons["a"] == "process ended during the ai_debate phase; found by start-up recovery"
+    assert reasons["b"].startswith("process ended after its last phase")
+
+
+def test_recovery_leaves_runs_of_live_owners_and_finished_runs_alone(conn):
+    """A live owner's RUNNING and PARTIAL runs and any finished run are not touched."""
+    writes.execute(conn, begin("live-running"), owner="live.lock")
+    writes.execute(conn, begin("live-partial"), owner="live.lock")
+    writes.execute(conn, SaveCheckpoint(checkpoint("live-partial")))
+    writes.execute(conn, begin("done"), owner="dead.lock")
+    writes.execute(conn, FinishRun("done", RunStatus.COMPLETED, None, 0, 0, 1.0, T0))
+    before = conn.execute("SELECT * FROM scan_runs ORDER BY id").fetchall()
+    assert recovery.recover(conn, owner_alive=lambda o: o == "live.lock") == ((), 0)
+    assert conn.execute("SELECT * FROM scan_runs ORDER BY id").fetchall() == before
+
+
+def test_begin_run_records_its_owner(conn):
+    """The writer's lease name is on the run row."""
+    writes.execute(conn, begin("a"), owner="123-abcd.lock")
+    assert conn.execute("SELECT owner FROM scan_runs").fetchall() == [("123-abcd.lock",)]
+
+
+def test_interrupted_finish_counts_debates_from_the_saved_rows(conn):
+    """FinishRun INTERRUPTED with 0/0 still records what the debates and theses rows show."""
+    writes.execute(conn, begin("a"))
+    writes.execute(conn, SaveCheckpoint(checkpoint("a")))
+    writes.execute(conn, SaveDebate(debate("a", "AAPL")))
+    writes.execute(conn, SaveAgentOutcome(failed_outcome("a", "MSFT")))
+    writes.execute(conn, FinishRun("a", RunStatus.INTERRUPTED, "interrupted", 0, 0, 1.0, T0))
+    row = conn.execute("SELECT debates_requested, debates_completed FROM scan_runs").fetchall()
+    assert row == [(2, 1)]
 
 
 def test_unknown_command_is_a_store_error(conn):
