@@ -88,6 +88,8 @@ class Settings:
     ai_retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0)
     ai_debate_phase_timeout: float = field(default=600.0, metadata={"min_exclusive": 0})
     ai_debate_concurrency: int = field(default=3, metadata={"min": 1, "max": 64})
+    #: The adaptive LLM concurrency stays in [ai_concurrency_min, ai_debate_concurrency]; equal pins it.
+    ai_concurrency_min: int = field(default=1, metadata={"min": 1, "max": 64})
 
     # health and breaker
     health_timeout: float = field(default=3.0, metadata={"min_exclusive": 0})
@@ -324,6 +326,12 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
         raise ConfigError(
             f"ai_stall_timeout ({s.ai_stall_timeout}) must not exceed ai_request_timeout "
             f"({s.ai_request_timeout})" + where("ai_stall_timeout", "ai_request_timeout")
+        )
+    if s.ai_concurrency_min > s.ai_debate_concurrency:
+        raise ConfigError(
+            f"ai_concurrency_min ({s.ai_concurrency_min}) must not exceed ai_debate_concurrency "
+            f"({s.ai_debate_concurrency}); set both to the same value to pin the LLM concurrency"
+            + where("ai_concurrency_min", "ai_debate_concurrency")
         )
     if s.ai_connect_timeout > s.ai_first_chunk_timeout:
         raise ConfigError(

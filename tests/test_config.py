@@ -58,6 +58,8 @@ def test_env_lists_are_comma_separated():
         ({"OPTION_ALPHA_NOPE": "1"}, {}, r"unknown setting 'nope' \(from env OPTION_ALPHA_NOPE\)"),
         ({"OPTION_ALPHA_DTE_TARGET": "90"}, {}, r"dte_min <= dte_target <= dte_max must hold.*dte_target from env OPTION_ALPHA_DTE_TARGET"),
         ({"OPTION_ALPHA_OLLAMA_HOST": "localhost:11434"}, {}, r"ollama_host: expected an http:// or https:// URL"),
+        ({"OPTION_ALPHA_AI_CONCURRENCY_MIN": "4"}, {},
+         r"ai_concurrency_min \(4\) must not exceed ai_debate_concurrency \(3\).*pin.*ai_concurrency_min from env"),
         ({}, {"ai_first_chunk_timeout": "4.5"}, r"ai_connect_timeout \(5.0\) must not exceed ai_first_chunk_timeout \(4.5\).*from flag --ai-first-chunk-timeout"),
         ({}, {"ai_first_chunk_timeout": "200"}, r"ai_first_chunk_timeout \(200.0\) must not exceed ai_request_timeout \(120.0\)"),
     ],
@@ -67,6 +69,12 @@ def test_bad_values_name_field_source_and_allowed(env, flags, message):
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(env=env, flags=flags)
     assert info.value.exit_code == 2
+
+
+def test_equal_concurrency_bounds_pin_the_llm_limit():
+    """ai_concurrency_min == ai_debate_concurrency is accepted: the way to pin the adaptive limit."""
+    s = load_settings(env={}, flags={"ai_concurrency_min": "4", "ai_debate_concurrency": "4"})
+    assert (s.ai_concurrency_min, s.ai_debate_concurrency) == (4, 4)
 
 
 def test_bad_toml_names_the_file(tmp_path: Path):

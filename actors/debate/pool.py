@@ -5,18 +5,24 @@
 *Sends:* ``SaveAgentOutcome`` for every agent call as soon as it ends (thesis or failure) and
 ``SaveDebate`` for every ticker, to the persister; each :class:`~messages.debate.DebateFinished`
 on ``publish``. Returns a :class:`~actors.coordinator.DebateSummary`.
-*Owns:* ``concurrency`` workers, the queue of candidates, the phase deadline.
+*Owns:* nothing per run: each :meth:`DebatePool.run` keeps its state (schedule, theses, what
+is running and finished, its writer) in its own ``_Run``, so two runs at once never mix. The
+LLM slots come from a :class:`~actors.llm.limiter.ConcurrencyLimiter` that may be shared with
+other users of the same LLM.
 
 Within a ticker the three agents run strictly in order (the bear reads the bull's thesis, the
 risk agent reads both); a failed agent ends that debate as FAILED with its failure kind — no
-later agent runs on a missing input and nothing is made up. Across tickers, workers pull from
-one queue, so no worker idles while a debate waits.
+later agent runs on a missing input and nothing is made up. Across tickers, the pool runs
+*agent steps*: each time a slot is free, :class:`~actors.debate.schedule.DebateSchedule` picks
+the step to run (depth-first by rank, a new ticker promoted only when the end or the deadline
+needs it; see that module for the exact guarantee), with the limiter's current limit as the
+slot count.
 
 Every LLM call runs inside the circuit breaker's guard: when the breaker opens, in-flight calls
 are cancelled (their debates become CUT_OFF) and queued debates are SKIPPED, both with reason
 ``llm_stopped_responding``. At the phase deadline (``phase_timeout``) running debates are
 cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. When the whole phase is
-cancelled (Ctrl-C, SIGTERM), running debates get a CUT_OFF row and queued ones a SKIPPED row,
+cancelled (Ctrl-C, SIGTERM), started debates get a CUT_OFF row and the others a SKIPPED row,
 reason ``interrupted``, before the cancellation goes on. Writes to the store are shielded so a
 cancellation never loses a thesis that exists.
 
@@ -37,8 +43,10 @@ import trio
 from actors.breaker.actor import BreakerOpen, CircuitBreaker
 from actors.coordinator import DebateSummary
 from actors.debate.prompts import REPLY_TYPES, build_messages
+from actors.debate.schedule import DebateSchedule
 from actors.llm.budget import Timeouts
 from actors.llm.client import ChatClient, ChatMessage
+from actors.llm.limiter import ConcurrencyLimiter, Slot
 from actors.llm.outcome import CallOutcome, FailureKind
 from actors.store.client import StoreClient
 from actors.errors import StoreError
@@ -56,6 +64,8 @@ ROLES = (AgentRole.BULL, AgentRole.BEAR, AgentRole.RISK)
 
 @attrs.frozen
 class PoolStatistics:
+    """Debates not started, running and finished over the runs in progress; LLM calls since start."""
+
     queued: int
     running: int
     finished: int
@@ -64,14 +74,33 @@ class PoolStatistics:
 
 @attrs.define
 class _Running:
-    """Where one debate is (mutable, owned by the pool; never sent anywhere)."""
+    """The agent call a debate has in flight (mutable, owned by its run; never sent anywhere)."""
 
-    role: AgentRole | None = None
-    started: float = 0.0
+    role: AgentRole
+    started: float
+
+
+@attrs.define(eq=False)
+class _Run:
+    """One phase's state: the schedule, theses so far, calls in flight, results, the writer, unsaved rows."""
+
+    run_id: str
+    candidates: Sequence[TickerResult]
+    writes: trio.MemorySendChannel[object]
+    schedule: DebateSchedule
+    theses: list[dict[AgentRole, object]]
+    running: dict[str, _Running] = attrs.Factory(dict)
+    finished: dict[str, DebateFinished] = attrs.Factory(dict)
+    unsaved: list[tuple[object, StoreError]] = attrs.Factory(list)  # rows the store refused
+    changed: trio.Event = attrs.Factory(trio.Event)
 
 
 class DebatePool:
-    """See the module docstring."""
+    """See the module docstring.
+
+    ``limiter`` hands out the LLM slots (shared with other users of the same LLM); without one
+    the pool uses a fixed limit of ``concurrency``.
+    """
 
     def __init__(
         self,
@@ -81,6 +110,7 @@ class DebatePool:
         breaker: CircuitBreaker,
         publish: Callable[[object], None],
         concurrency: int = 3,
+        limiter: ConcurrencyLimiter | None = None,
         phase_timeout: float = 600.0,
         timeouts: Timeouts | None = None,
     ) -> None:
@@ -92,41 +122,52 @@ class DebatePool:
         self._store = store
         self._breaker = breaker
         self._publish = publish
-        self._concurrency = concurrency
+        self._limiter = limiter if limiter is not None else ConcurrencyLimiter.fixed(concurrency)
         self._phase_timeout = phase_timeout
         self._timeouts = timeouts
-        self._finished: dict[str, DebateFinished] = {}
-        self._running: dict[str, _Running] = {}
-        self._queued = 0
+        self._runs: set[_Run] = set()
         self._calls = 0
-        self._writes: trio.MemorySendChannel[object] | None = None
-        self._unsaved: list[tuple[object, StoreError]] = []
 
     def statistics(self) -> PoolStatistics:
-        return PoolStatistics(self._queued, len(self._running), len(self._finished), self._calls)
+        """Totals over the runs in progress (and LLM calls since start)."""
+        return PoolStatistics(
+            queued=sum(run.schedule.unstarted() for run in self._runs),
+            running=sum(len(run.running) for run in self._runs),
+            finished=sum(len(run.finished) for run in self._runs),
+            calls=self._calls,
+        )
 
     async def run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
         """Debate ``candidates`` until done, the deadline, or the breaker stops the LLM.
 
-        Store writes go through one writer task, in order, so a worker never waits for a
-        commit before its next LLM call; the writer drains everything queued (shielded) before
+        Store writes go through one writer task, in order, so a step never waits for a
+        commit before the next LLM call; the writer drains everything queued (shielded) before
         this returns, even when the phase is cancelled.
         """
         writes_send, writes_receive = trio.open_memory_channel[object](math.inf)
-        self._unsaved = []
+        run = _Run(
+            run_id=run_id,
+            candidates=candidates,
+            writes=writes_send,
+            schedule=DebateSchedule(len(candidates), steps=len(ROLES),
+                                    deadline=trio.current_time() + self._phase_timeout),
+            theses=[{} for _ in candidates],
+        )
         async with trio.open_nursery() as writer_nursery:
-            writer_nursery.start_soon(self._writer, writes_receive)
-            self._writes = writes_send
+            writer_nursery.start_soon(self._writer, writes_receive, run.unsaved)
+            self._runs.add(run)
             try:
-                summary = await self._run(run_id, candidates)
+                summary = await self._run(run)
             except BaseException:  # cancelled (Ctrl-C, SIGTERM) or crashed: what was in flight gets its row
-                self._record_interrupted(run_id, candidates)
+                self._record_interrupted(run)
                 raise
             finally:
+                self._runs.discard(run)
                 writes_send.close()
-        return self._summary_with_unsaved(summary)
+        return self._summary_with_unsaved(run, summary)
 
-    async def _writer(self, receive: trio.MemoryReceiveChannel[object]) -> None:
+    async def _writer(self, receive: trio.MemoryReceiveChannel[object],
+                      unsaved: list[tuple[object, StoreError]]) -> None:
         with trio.CancelScope(shield=True):
             async with receive:
                 async for command in receive:
@@ -134,65 +175,55 @@ class DebatePool:
                         await self._store.send(command)
                     except StoreError as exc:  # kept for the summary: shown unsaved, run not COMPLETED
                         logger.error("could not save %s: %s", type(command).__name__, exc)
-                        self._unsaved.append((command, exc))
+                        unsaved.append((command, exc))
 
-    def _record_interrupted(self, run_id: str, candidates: Sequence[TickerResult]) -> None:
+    def _record_interrupted(self, run: _Run) -> None:
         """Queue the rows of debates the cancellation stops (sync: runs inside a cancelled scope)."""
-        for result in candidates:
+        for index, result in enumerate(run.candidates):
             ticker = result.ticker
-            if ticker in self._finished:
+            if ticker in run.finished:
                 continue
-            running = self._running.pop(ticker, None)
-            if running is not None and running.role is not None:
-                cancelled = self._cancelled_outcome(run_id, ticker, running, INTERRUPTED)
-                self._writes.send_nowait(SaveAgentOutcome(cancelled))
-            status = DebateStatus.CUT_OFF if running is not None else DebateStatus.SKIPPED
-            finished = DebateFinished(run_id, ticker, status, None, None, INTERRUPTED)
-            self._finished[ticker] = finished
+            running = run.running.pop(ticker, None)
+            if running is not None:
+                cancelled = self._cancelled_outcome(run.run_id, ticker, running, INTERRUPTED)
+                run.writes.send_nowait(SaveAgentOutcome(cancelled))
+            status = DebateStatus.CUT_OFF if run.schedule.started(index) else DebateStatus.SKIPPED
+            finished = DebateFinished(run.run_id, ticker, status, None, None, INTERRUPTED)
+            run.finished[ticker] = finished
             self._publish(finished)
-            self._writes.send_nowait(SaveDebate(finished))
+            run.writes.send_nowait(SaveDebate(finished))
 
-    def _summary_with_unsaved(self, summary: DebateSummary) -> DebateSummary:
+    def _summary_with_unsaved(self, run: _Run, summary: DebateSummary) -> DebateSummary:
         """``summary`` with the rows the store refused (known only once the writer has drained)."""
-        if not self._unsaved:
+        if not run.unsaved:
             return summary
         return attrs.evolve(
             summary,
-            unsaved_outcomes=tuple(c.outcome for c, _ in self._unsaved if isinstance(c, SaveAgentOutcome)),
-            unsaved_debates=tuple(c.finished for c, _ in self._unsaved if isinstance(c, SaveDebate)),
-            unsaved_error=str(self._unsaved[0][1]),
+            unsaved_outcomes=tuple(c.outcome for c, _ in run.unsaved if isinstance(c, SaveAgentOutcome)),
+            unsaved_debates=tuple(c.finished for c, _ in run.unsaved if isinstance(c, SaveDebate)),
+            unsaved_error=str(run.unsaved[0][1]),
         )
 
-    async def _run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
+    async def _run(self, run: _Run) -> DebateSummary:
         started = trio.current_time()
-        self._finished, self._running = {}, {}
-        send, receive = trio.open_memory_channel[TickerResult](len(candidates) or 1)
-        for result in candidates:
-            send.send_nowait(result)
-        send.close()
-        self._queued = len(candidates)
-
         with trio.move_on_after(self._phase_timeout) as deadline:
-            async with trio.open_nursery() as nursery:
-                for _ in range(min(self._concurrency, len(candidates))):
-                    nursery.start_soon(self._worker, run_id, receive.clone())
-        receive.close()
+            async with trio.open_nursery() as steps:
+                await self._dispatch(run, steps)
 
-        # What the deadline interrupted: running debates are cut off, queued ones never started.
-        for result in candidates:
-            if result.ticker in self._finished:
+        # What the deadline interrupted: started debates are cut off, the others never started.
+        for index, result in enumerate(run.candidates):
+            if result.ticker in run.finished:
                 continue
-            running = self._running.pop(result.ticker, None)
+            running = run.running.pop(result.ticker, None)
             if running is not None:
-                if running.role is not None:
-                    await self._save_outcome(self._cancelled_outcome(run_id, result.ticker, running, DEADLINE))
-                await self._finish(run_id, result.ticker, DebateStatus.CUT_OFF, reason=DEADLINE)
-            else:
-                await self._finish(run_id, result.ticker, DebateStatus.SKIPPED, reason=DEADLINE)
-        return self._summary(candidates, started, deadline.cancelled_caught)
+                await self._save_outcome(run, self._cancelled_outcome(run.run_id, result.ticker, running, DEADLINE))
+            status = DebateStatus.CUT_OFF if run.schedule.started(index) else DebateStatus.SKIPPED
+            await self._finish(run, result.ticker, status, reason=DEADLINE)
+        return self._summary(run, run.candidates, started, deadline.cancelled_caught)
 
-    def _summary(self, candidates: Sequence[TickerResult], started: float, hit_deadline: bool) -> DebateSummary:
-        finished = tuple(self._finished[r.ticker] for r in candidates)
+    def _summary(self, run: _Run, candidates: Sequence[TickerResult], started: float,
+                 hit_deadline: bool) -> DebateSummary:
+        finished = tuple(run.finished[r.ticker] for r in candidates)
         completed = sum(1 for f in finished if f.status is DebateStatus.COMPLETED)
         reasons = sorted({f.reason for f in finished if f.status is not DebateStatus.COMPLETED and f.reason})
         if completed == len(candidates):
@@ -214,45 +245,61 @@ class DebatePool:
             seconds=trio.current_time() - started,
         )
 
-    async def _worker(self, run_id: str, queue: trio.MemoryReceiveChannel[TickerResult]) -> None:
-        async with queue:
-            async for result in queue:
-                self._queued -= 1
-                await self._debate(run_id, result)
+    async def _dispatch(self, run: _Run, steps: trio.Nursery) -> None:
+        """Each time an LLM slot is free, start the step the schedule picks, until all debates end."""
+        while not run.schedule.finished:
+            slot = await self._limiter.acquire()
+            index = run.schedule.next_step(trio.current_time(), self._limiter.limit)
+            if index is None:  # every open debate has its step in flight: wait for one to end
+                slot.release()
+                if run.schedule.finished:
+                    return
+                run.changed = trio.Event()
+                await run.changed.wait()
+                continue
+            steps.start_soon(self._step, run, index, slot)
 
-    async def _debate(self, run_id: str, result: TickerResult) -> None:
-        ticker = result.ticker
-        running = self._running[ticker] = _Running(started=trio.current_time())
-        theses: dict[AgentRole, object] = {}
-        for role in ROLES:
-            running.role = role
-            messages = [
-                ChatMessage(r, c)
-                for r, c in build_messages(role, result, bull=theses.get(AgentRole.BULL), bear=theses.get(AgentRole.BEAR))
-            ]
+    async def _step(self, run: _Run, index: int, slot: Slot) -> None:
+        """One agent call of debate ``index`` on ``slot``; ends the debate when it fails or was the last."""
+        result = run.candidates[index]
+        ticker, theses = result.ticker, run.theses[index]
+        role = ROLES[run.schedule.step_of(index)]
+        running = run.running[ticker] = _Running(role=role, started=trio.current_time())
+        messages = [
+            ChatMessage(r, c)
+            for r, c in build_messages(role, result, bull=theses.get(AgentRole.BULL), bear=theses.get(AgentRole.BEAR))
+        ]
+        try:
             try:
-                outcome = await self._call(messages, REPLY_TYPES[role])
+                with slot.measuring():
+                    outcome = await self._call(messages, REPLY_TYPES[role])
             except BreakerOpen as exc:
-                del self._running[ticker]
+                del run.running[ticker]
+                run.schedule.close(index)
                 if exc.in_flight:
-                    await self._save_outcome(self._cancelled_outcome(run_id, ticker, running, LLM_STOPPED))
-                    await self._finish(run_id, ticker, DebateStatus.CUT_OFF, reason=LLM_STOPPED)
+                    await self._save_outcome(run, self._cancelled_outcome(run.run_id, ticker, running, LLM_STOPPED))
+                    await self._finish(run, ticker, DebateStatus.CUT_OFF, reason=LLM_STOPPED)
                 else:
                     status = DebateStatus.SKIPPED if role is AgentRole.BULL else DebateStatus.CUT_OFF
-                    await self._finish(run_id, ticker, status, reason=LLM_STOPPED)
+                    await self._finish(run, ticker, status, reason=LLM_STOPPED)
                 return
-            await self._save_outcome(self._agent_outcome(run_id, ticker, role, outcome))
+            del run.running[ticker]
+            run.schedule.step_finished(index, trio.current_time(), more=outcome.ok)
+            await self._save_outcome(run, self._agent_outcome(run.run_id, ticker, role, outcome))
             if not outcome.ok:
-                del self._running[ticker]
                 kind = outcome.failure.value if outcome.failure else "unknown"
                 logger.info("%s debate failed at the %s agent: %s (%s)", ticker, role.value, kind, outcome.detail)
-                await self._finish(run_id, ticker, DebateStatus.FAILED, reason=f"{role.value}: {kind}")
+                await self._finish(run, ticker, DebateStatus.FAILED, reason=f"{role.value}: {kind}")
                 return
             theses[role] = outcome.value
-        del self._running[ticker]
-        risk = theses[AgentRole.RISK]
-        assert isinstance(risk, RiskAssessment)
-        await self._finish(run_id, ticker, DebateStatus.COMPLETED, verdict=risk.verdict, conviction=risk.conviction)
+            if role is ROLES[-1]:
+                risk = theses[AgentRole.RISK]
+                assert isinstance(risk, RiskAssessment)
+                await self._finish(run, ticker, DebateStatus.COMPLETED, verdict=risk.verdict,
+                                   conviction=risk.conviction)
+        finally:
+            slot.release()
+            run.changed.set()
 
     async def _call(self, messages: list[ChatMessage], reply_type: type) -> CallOutcome:
         """One guarded LLM call: the breaker may refuse it or cut it off (``BreakerOpen``).
@@ -283,7 +330,6 @@ class DebatePool:
         )
 
     def _cancelled_outcome(self, run_id: str, ticker: str, running: _Running, reason: str) -> AgentOutcome:
-        assert running.role is not None
         return AgentOutcome(
             run_id=run_id,
             ticker=ticker,
@@ -296,16 +342,16 @@ class DebatePool:
             detail=f"cut off: {reason}",
         )
 
-    async def _save_outcome(self, outcome: AgentOutcome) -> None:
-        await self._save(SaveAgentOutcome(outcome))
+    async def _save_outcome(self, run: _Run, outcome: AgentOutcome) -> None:
+        await self._save(run, SaveAgentOutcome(outcome))
 
-    async def _finish(self, run_id: str, ticker: str, status: DebateStatus, *, reason: str | None = None,
+    async def _finish(self, run: _Run, ticker: str, status: DebateStatus, *, reason: str | None = None,
                       verdict=None, conviction: float | None = None) -> None:
-        finished = DebateFinished(run_id, ticker, status, verdict, conviction, reason)
-        self._finished[ticker] = finished
+        finished = DebateFinished(run.run_id, ticker, status, verdict, conviction, reason)
+        run.finished[ticker] = finished
         self._publish(finished)
-        await self._save(SaveDebate(finished))
+        await self._save(run, SaveDebate(finished))
 
-    async def _save(self, command: object) -> None:
-        """Queue ``command`` for the writer (never blocks: the queue holds at most 4 per ticker)."""
-        self._writes.send_nowait(command)
+    async def _save(self, run: _Run, command: object) -> None:
+        """Queue ``command`` for the run's writer (never blocks: the queue holds at most 4 per ticker)."""
+        run.writes.send_nowait(command)

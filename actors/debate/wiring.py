@@ -26,6 +26,7 @@ from actors.health.monitor import HealthMonitor
 from actors.llm.budget import Timeouts
 from actors.llm.retry import RetryPolicy
 from actors.llm.client import ChatClient, Observer, make_client
+from actors.llm.limiter import AdaptiveLimit, ConcurrencyLimiter
 from actors.store.client import StoreClient
 from messages.debate import DebateFinished, DebateStatus
 from messages.health import HealthStatus, LLMHealth
@@ -81,6 +82,15 @@ def client_settings(settings: Settings, observer: Observer | None) -> dict:
         "base_url": settings.anthropic_base_url,
         "max_tokens": settings.ollama_num_predict,
     }
+
+
+def llm_limiter(settings: Settings) -> ConcurrencyLimiter:
+    """LLM slots between ``ai_concurrency_min`` and ``ai_debate_concurrency``, adapting in between."""
+    return ConcurrencyLimiter(AdaptiveLimit(
+        minimum=settings.ai_concurrency_min,
+        maximum=settings.ai_debate_concurrency,
+        first_chunk_timeout=settings.ai_first_chunk_timeout,
+    ))
 
 
 def breaker_observer(get_breaker: Callable[[], CircuitBreaker | None]) -> Observer:
@@ -150,7 +160,7 @@ async def open_debate_runner(
                 store=store,
                 breaker=breaker,
                 publish=publish,
-                concurrency=settings.ai_debate_concurrency,
+                limiter=llm_limiter(settings),
                 phase_timeout=settings.ai_debate_phase_timeout,
             )
 

@@ -8,22 +8,30 @@ A call has four separate budgets, all on trio's clock (so virtual-time tests wor
 - ``stall``: the longest silence allowed between two chunks once the stream has started. A
   stream that stops sending is caught here, not by waiting for ``total``.
 - ``total``: the whole ``complete()`` call, retries and backoff included (the outer cancel scope).
+
+Every :class:`ChunkTimer` also tells the task's :data:`FIRST_CHUNK_LISTENER` (if any) when its
+attempt starts and how long the first chunk took, or that it never came: the concurrency
+limiter (``actors.llm.limiter``) reads server-side queueing from that.
 """
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import trio
 from attrs import frozen
 
 from actors.llm.outcome import AttemptFailed, FailureKind
 
-__all__ = ["END", "ChunkTimer", "Timeouts"]
+__all__ = ["END", "FIRST_CHUNK_LISTENER", "ChunkTimer", "FirstChunkListener", "Timeouts"]
 
 X = TypeVar("X")
+
+logger = logging.getLogger(__name__)
 
 
 def _positive(name: str, value: Any) -> float:
@@ -65,6 +73,24 @@ class Timeouts:
             raise ValueError(f"Timeouts.stall must be <= total, got stall={self.stall:g}, total={self.total:g}")
 
 
+class FirstChunkListener(Protocol):
+    """Told by every :class:`ChunkTimer` of the task when its attempt starts and how it began."""
+
+    def attempt_started(self) -> None: ...
+
+    def first_chunk(self, waited: float) -> None:
+        """The first chunk arrived ``waited`` seconds after the request was sent."""
+
+    def first_chunk_timeout(self, waited: float) -> None:
+        """No first chunk within the ``first_chunk`` budget (``waited`` seconds)."""
+
+
+#: The listener of the current task (set by the concurrency limiter's slot; None: nobody listens).
+FIRST_CHUNK_LISTENER: contextvars.ContextVar[FirstChunkListener | None] = contextvars.ContextVar(
+    "first_chunk_listener", default=None
+)
+
+
 class _End:
     def __repr__(self) -> str:
         return "END"
@@ -87,9 +113,21 @@ class ChunkTimer:
         self._started = trio.current_time()
         self._deadline = self._started + first_chunk
         self.chunks = 0
+        self._listener = FIRST_CHUNK_LISTENER.get()
+        self._tell("attempt_started")
+
+    def _tell(self, event: str, *args: float) -> None:
+        """Tell the listener (if any); its bug is logged, never turned into an LLM failure."""
+        if self._listener is None:
+            return
+        try:
+            getattr(self._listener, event)(*args)
+        except Exception:
+            logger.exception("first-chunk listener failed on %s", event)
 
     def _failure(self) -> AttemptFailed:
         if self.chunks == 0:
+            self._tell("first_chunk_timeout", trio.current_time() - self._started)
             return AttemptFailed(
                 FailureKind.TIMEOUT_FIRST_CHUNK,
                 f"no first chunk within {self._first_chunk:g}s of the request",
@@ -124,6 +162,9 @@ class ChunkTimer:
             except StopAsyncIteration:
                 return END
             self.chunks += 1
-            self._deadline = trio.current_time() + self._stall
+            now = trio.current_time()
+            if self.chunks == 1:
+                self._tell("first_chunk", now - self._started)
+            self._deadline = now + self._stall
             return item
         raise self._failure()

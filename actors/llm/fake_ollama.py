@@ -16,7 +16,10 @@ Sends: replies in the real Ollama shapes (``fake_ollama_replies``); with ``"form
 the content is JSON fitting the schema, deterministic per seed and request number.
 
 Owns: the fault profile (``fake_ollama_profile.Profile``), the request counter and the request
-log. Each chat/generate request gets one planned outcome: ``ok``, ``http_500``, ``http_503`` /
+log, and the generation slots: with ``parallel`` N (like ``OLLAMA_NUM_PARALLEL``) at most N
+chat/generate requests are served at once and the rest wait, first come first served, before
+their first byte (the log's ``queued`` says how long). Each chat/generate request gets one
+planned outcome: ``ok``, ``http_500``, ``http_503`` /
 ``http_429`` (with ``Retry-After``), ``malformed``, ``stall`` (some chunks, then silence on an
 open socket), ``drop`` (some chunks, then the socket is closed mid-body), ``hang`` (the request
 is read and never answered), ``model_missing`` (404), ``runaway`` (filler streams until
@@ -88,6 +91,8 @@ class FakeOllamaServer:
         self._log: collections.deque[Record] = collections.deque(maxlen=log_limit)
         self._next_id = 0
         self._number = 0
+        self._serving = 0
+        self._waiting = trio.lowlevel.ParkingLot()
         self._memory = ModelMemory()
 
     def statistics(self) -> FakeOllamaStatistics:
@@ -104,6 +109,7 @@ class FakeOllamaServer:
         self.profile = Profile.from_mapping(data, base=self.launch_profile)
         self._number = 0
         self._memory.clear()
+        self._admit()
         logger.info("profile replaced: %s", data)
         return self.profile
 
@@ -114,6 +120,27 @@ class FakeOllamaServer:
         self._next_id = 0
         self._log.clear()
         self._memory.clear()
+        self._admit()
+
+    def _admit(self) -> None:
+        """Hand free generation slots to waiting requests, oldest first."""
+        while len(self._waiting) and (self.profile.parallel == 0 or self._serving < self.profile.parallel):
+            self._serving += 1
+            self._waiting.unpark(count=1)
+
+    async def _take_slot(self, record: Record) -> None:
+        """Wait for a generation slot (``parallel``); the time waited goes into the log."""
+        parallel = self.profile.parallel
+        if not len(self._waiting) and (parallel == 0 or self._serving < parallel):
+            self._serving += 1
+            return
+        began = trio.current_time()
+        await self._waiting.park()  # _admit took the slot for us
+        record.queued = trio.current_time() - began
+
+    def _give_slot(self) -> None:
+        self._serving -= 1
+        self._admit()
 
     def request_log(self) -> list[dict[str, Any]]:
         """The log as JSON-ready dicts, oldest first."""
@@ -249,11 +276,23 @@ class FakeOllamaServer:
         if not _listed(model, profile.models):
             outcome = "model_missing"
         ex.record.outcome = outcome
+        if outcome == "model_missing":  # answered before any queue, as Ollama does
+            await trio.sleep(profile.latency_first)
+            await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'), outcome)
+            return
+        await self._take_slot(ex.record)
+        try:
+            await self._serve(ex, profile, request, number, outcome, keep_alive, chat=chat)
+        finally:
+            self._give_slot()
+
+    async def _serve(self, ex: Exchange, profile: Profile, request: dict[str, Any], number: int, outcome: str,
+                     keep_alive: float, *, chat: bool) -> None:
+        """One generation request holding a slot: the model loaded if need be, ``latency_first``, the answer."""
+        model: str = request["model"]
         if outcome == "hang":
             await trio.sleep_forever()
-        load = 0.0
-        if outcome != "model_missing":
-            load = await self._memory.load(model, profile, keep_alive)
+        load = await self._memory.load(model, profile, keep_alive)
         await trio.sleep(profile.latency_first)
         try:
             await self._answer(ex, profile, request, number, outcome, load, chat=chat)
@@ -263,9 +302,6 @@ class FakeOllamaServer:
     async def _answer(self, ex: Exchange, profile: Profile, request: dict[str, Any], number: int, outcome: str,
                       load: float, *, chat: bool) -> None:
         model: str = request["model"]
-        if outcome == "model_missing":
-            await ex.json(404, replies.error_body(f'model "{model}" not found, try pulling it first'), outcome)
-            return
         if outcome in _ERRORS:
             status, message = _ERRORS[outcome]
             extra = (("Retry-After", str(profile.retry_after)),) if status in (429, 503) else ()
@@ -359,6 +395,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunks", type=int, default=defaults.chunks, help="pieces the content is streamed in")
     parser.add_argument("--stall-after", type=int, default=defaults.stall_after,
                         help="chunks sent before a stall or drop")
+    parser.add_argument("--parallel", type=int, default=defaults.parallel, metavar="N",
+                        help="generation requests served at once, the rest wait before their first byte "
+                        "(like OLLAMA_NUM_PARALLEL; default 0: no limit)")
     parser.add_argument("--retry-after", type=int, default=defaults.retry_after,
                         help="Retry-After seconds on 429/503")
     for fault in FAULTS:

@@ -41,6 +41,7 @@ class Record:
     end: float | None = None
     status: int | None = None
     outcome: str = "in_progress"
+    queued: float = 0.0  # seconds waited for a free slot (``--parallel``)
 
 
 class ClientGone(Exception):

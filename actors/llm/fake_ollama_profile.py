@@ -112,6 +112,11 @@ def _at_least_one(_inst: object, attribute: attrs.Attribute, value: int) -> None
         raise ConfigError(f"fake-ollama {attribute.name} must be >= 1, got {value}")
 
 
+def _not_negative_count(_inst: object, attribute: attrs.Attribute, value: int) -> None:
+    if value < 0:
+        raise ConfigError(f"fake-ollama {attribute.name} must be an integer >= 0 (0: no limit), got {value}")
+
+
 def _models(_inst: object, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
     if not value or not all(isinstance(m, str) and m.strip() for m in value):
         raise ConfigError(f"fake-ollama models must be a non-empty list of model names, got {list(value)}")
@@ -143,6 +148,8 @@ class Profile:
     chunks: int = attrs.field(default=4, converter=int, validator=_at_least_one)  # content pieces
     stall_after: int = attrs.field(default=1, converter=int, validator=_at_least_one)  # chunks before stall/drop
     retry_after: int = attrs.field(default=1, converter=int, validator=_at_least_one)  # 429/503 Retry-After
+    #: Generation requests served at once (OLLAMA_NUM_PARALLEL); the rest wait their turn. 0: no limit.
+    parallel: int = attrs.field(default=0, converter=int, validator=_not_negative_count)
     http_500: float = _float_field(_probability)
     http_503: float = _float_field(_probability)
     http_429: float = _float_field(_probability)

@@ -59,6 +59,7 @@ class RequestRecord:
     end: float | None
     status: int | None
     outcome: str
+    queued: float = 0.0  # seconds the request waited for a free slot (``parallel``)
 
     @property
     def duration(self) -> float | None:
@@ -70,7 +71,8 @@ class FakeOllama:
     """A ``fake-ollama`` subprocess on a free loopback port, stopped on exit.
 
     Keyword arguments are a ``Profile``: ``models``, ``seed``, ``latency_first``, ``load_time``,
-    ``chunk_interval``, ``chunks``, ``stall_after``, ``retry_after``, the fault probabilities
+    ``chunk_interval``, ``chunks``, ``stall_after``, ``retry_after``, ``parallel`` (generation
+    requests served at once, the rest queue; 0: no limit), the fault probabilities
     (``http_500`` ... ``model_missing``, ``runaway``), ``script``, ``hang_all``, ``tags_hang``.
     """
 

@@ -19,6 +19,7 @@ import trio
 from actors.config import Settings
 from actors.coordinator import DebateSummary
 from actors.debate.wiring import client_settings, open_debate_runner
+from actors.llm.budget import FIRST_CHUNK_LISTENER
 from actors.llm.client import ChatMessage
 from actors.llm.fake_ollama_profile import Profile, plan_outcome, request_rng
 from actors.llm.fake_ollama_replies import chat_chunk, chat_final, error_body, reply_content, tags_body
@@ -99,8 +100,13 @@ class FakeChat:
         self.calls.append((start, ticker, role, messages))
         if self._hung():
             await trio.sleep_forever()
+        listener = FIRST_CHUNK_LISTENER.get()  # like a streaming client: the reply's first chunk
+        if listener is not None:
+            listener.attempt_started()
         await trio.sleep(self.latency)
         failure = self.script(ticker, role, 1)
+        if listener is not None and failure in (None, FailureKind.INVALID_OUTPUT):
+            listener.first_chunk(self.latency)
         if failure is None:
             return CallOutcome(_reply(reply_type, ticker), None, 1, 0, trio.current_time() - start,
                                self.model, self.backend)

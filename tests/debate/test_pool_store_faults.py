@@ -56,11 +56,14 @@ async def test_nothing_refused_leaves_the_summary_clean(autojump_clock):
 
 
 async def test_an_interrupted_phase_writes_a_row_for_every_debate_it_stops(autojump_clock):
-    """Cancelled at 2.5 s (3 workers, 1 s per call): running debates CUT_OFF with a cancelled agent row,
-    queued ones SKIPPED, all with reason 'interrupted'; finished theses stay."""
+    """Cancelled at 2.5 s (3 slots, 1 s per call): running debates CUT_OFF with a cancelled agent row,
+    queued ones SKIPPED, all with reason 'interrupted'; finished theses stay.
+
+    (7 tickers: the schedule runs T00-T02 depth-first through their risk agents; with fewer, it
+    would already have started the last tickers' bulls in the third round.)"""
     async with memory_store() as (memory, store):
         with trio.move_on_after(2.5):
-            await _pool_run(memory, store, 5)
+            await _pool_run(memory, store, 7)
         debates = {t: d for (_, t), d in memory.debates.items()}
     assert {t: (d.status, d.reason) for t, d in debates.items()} == {
         "T00": (DebateStatus.CUT_OFF, "interrupted"),
@@ -68,6 +71,8 @@ async def test_an_interrupted_phase_writes_a_row_for_every_debate_it_stops(autoj
         "T02": (DebateStatus.CUT_OFF, "interrupted"),
         "T03": (DebateStatus.SKIPPED, "interrupted"),
         "T04": (DebateStatus.SKIPPED, "interrupted"),
+        "T05": (DebateStatus.SKIPPED, "interrupted"),
+        "T06": (DebateStatus.SKIPPED, "interrupted"),
     }
     by_ticker = {}
     for o in memory.outcomes:

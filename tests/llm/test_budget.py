@@ -78,3 +78,66 @@ class TestChunkTimer:
         with pytest.raises(AttemptFailed) as info:
             await timer.call(trio.sleep, 5)
         assert info.value.kind is FailureKind.TIMEOUT_FIRST_CHUNK and trio.current_time() == 3
+
+
+async def test_chunk_timer_tells_the_first_chunk_listener(autojump_clock):
+    """The task's FIRST_CHUNK_LISTENER hears the attempt start, its first chunk (not later ones) and a timeout."""
+    from actors.llm.budget import FIRST_CHUNK_LISTENER
+
+    heard: list[tuple] = []
+
+    class Listener:
+        def attempt_started(self):
+            heard.append(("started", trio.current_time()))
+
+        def first_chunk(self, waited):
+            heard.append(("first", waited))
+
+        def first_chunk_timeout(self, waited):
+            heard.append(("timeout", waited))
+
+    class chunks:  # an async iterator that is not a generator: nothing left for the GC
+        def __init__(self, delays):
+            self.delays = list(delays)
+
+        async def __anext__(self):
+            if not self.delays:
+                raise StopAsyncIteration
+            await trio.sleep(self.delays.pop(0))
+            return "x"
+
+    token = FIRST_CHUNK_LISTENER.set(Listener())
+    try:
+        timer = ChunkTimer(first_chunk=5, stall=5)
+        stream = chunks([1.5, 0.5])
+        await timer.next(stream)
+        await timer.next(stream)
+        late = ChunkTimer(first_chunk=1, stall=5)
+        with pytest.raises(AttemptFailed):
+            await late.next(chunks([3]))
+    finally:
+        FIRST_CHUNK_LISTENER.reset(token)
+    assert heard == [("started", 0.0), ("first", 1.5), ("started", 2.0), ("timeout", 1.0)]
+
+
+async def test_a_failing_listener_never_breaks_the_call(autojump_clock, caplog):
+    """A listener that raises is logged; the chunk still arrives."""
+    from actors.llm.budget import FIRST_CHUNK_LISTENER
+
+    class Broken:
+        def attempt_started(self):
+            raise RuntimeError("bug")
+
+        first_chunk = first_chunk_timeout = attempt_started
+
+    class one:
+        async def __anext__(self):
+            return "x"
+
+    token = FIRST_CHUNK_LISTENER.set(Broken())
+    try:
+        timer = ChunkTimer(first_chunk=5, stall=5)
+        assert await timer.next(one()) == "x"
+    finally:
+        FIRST_CHUNK_LISTENER.reset(token)
+    assert "first-chunk listener failed" in caplog.text
