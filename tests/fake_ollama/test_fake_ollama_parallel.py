@@ -17,7 +17,7 @@ from actors.llm.fake_ollama import FakeOllamaServer
 from actors.llm.fake_ollama_profile import Profile
 from actors.llm.testing import FakeOllama
 
-from .test_fake_ollama import SHORT, chat_body
+from .test_fake_ollama import chat_body
 
 
 async def _first_chunk_times(url: str, n: int, *, path="/api/chat", timeout=60.0) -> list[float]:
