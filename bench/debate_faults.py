@@ -38,7 +38,7 @@ from actors.config import Settings  # noqa: E402
 from actors.coordinator import ScanOutcome, run_scan  # noqa: E402
 from actors.debate.wiring import open_debate_runner  # noqa: E402
 from actors.fetcher import Fetcher  # noqa: E402
-from actors.llm.testing import FakeOllama  # noqa: E402
+from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
 from actors.providers.base import make_provider  # noqa: E402
 from actors.runtime import spawn, stop  # noqa: E402
 from actors.store.client import StoreClient  # noqa: E402

@@ -5,7 +5,7 @@ import random
 import pytest
 from hypothesis import given, strategies as st
 
-from actors.llm.fake_ollama_schema import find_subject, sample, violations
+from actors.fakes.ollama_schema import find_subject, sample, violations
 
 THESIS = {
     "type": "object",

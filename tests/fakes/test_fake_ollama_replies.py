@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from actors.llm.fake_ollama_replies import chat_final, reply_content, split_content, tags_body
-from actors.llm.fake_ollama_schema import violations
+from actors.fakes.ollama_replies import chat_final, reply_content, split_content, tags_body
+from actors.fakes.ollama_schema import violations
 
 from .test_fake_ollama_schema import THESIS
 

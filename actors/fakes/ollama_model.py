@@ -20,9 +20,9 @@ from typing import Any
 
 import trio
 
-from actors.llm import fake_ollama_replies as replies
-from actors.llm.fake_ollama_http import Exchange
-from actors.llm.fake_ollama_profile import Profile
+from actors.fakes import ollama_replies as replies
+from actors.fakes.ollama_http import Exchange
+from actors.fakes.ollama_profile import Profile
 
 __all__ = ["RUNAWAY_TOKENS_PER_CHUNK", "ModelMemory", "load_only", "num_predict", "send_runaway"]
 

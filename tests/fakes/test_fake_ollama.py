@@ -15,7 +15,7 @@ import pytest
 import trio
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama_schema import violations
+from actors.fakes.ollama_schema import violations
 
 from .test_fake_ollama_schema import THESIS
 
@@ -356,8 +356,8 @@ def test_bad_runtime_config_is_refused_and_keeps_the_profile(fake_ollama):
 
 async def test_server_runs_in_process_and_counts_outcomes():
     """FakeOllamaServer.serve reports its port; statistics() counts requests by outcome."""
-    from actors.llm.fake_ollama import FakeOllamaServer
-    from actors.llm.fake_ollama_profile import Profile
+    from actors.fakes.ollama import FakeOllamaServer
+    from actors.fakes.ollama_profile import Profile
 
     server = FakeOllamaServer(Profile(script="ok,http_500"))
     async with trio.open_nursery() as nursery:

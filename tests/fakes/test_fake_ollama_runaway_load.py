@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama import _parser
-from actors.llm.fake_ollama_model import RUNAWAY_TOKENS_PER_CHUNK
-from actors.llm.fake_ollama_profile import Profile, plan_outcome
+from actors.fakes.ollama import _parser
+from actors.fakes.ollama_model import RUNAWAY_TOKENS_PER_CHUNK
+from actors.fakes.ollama_profile import Profile, plan_outcome
 from actors.llm.keep_alive import keep_alive_seconds
 
 from .test_fake_ollama import MODEL, chat_body, wait_for_log

@@ -17,7 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actors.llm.fake_ollama_schema import find_subject, sample
+from actors.fakes.ollama_schema import find_subject, sample
 
 __all__ = [
     "chat_chunk",

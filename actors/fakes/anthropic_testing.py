@@ -9,9 +9,9 @@
         [record.outcome for record in fake.requests()]
 
 The subprocess plumbing and the control calls (``configure``, ``reset``, ``requests``) are
-:class:`actors.llm.testing.FakeOllama`'s: both servers speak the same ``/_fake/*`` endpoints.
+:class:`actors.fakes.ollama_testing.FakeOllama`'s: both servers speak the same ``/_fake/*`` endpoints.
 The key the server accepts is handed over in a private temporary file, never on the command
-line. Load the fixtures with ``pytest_plugins = ["actors.fakes.testing"]``.
+line. Load the fixtures with ``pytest_plugins = ["actors.fakes.anthropic_testing"]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from actors.fakes.anthropic import READY, AnthropicProfile
-from actors.llm.testing import FakeOllama
+from actors.fakes.ollama_testing import FakeOllama
 
 __all__ = ["FakeAnthropic", "fake_anthropic", "fake_anthropic_server", "TEST_KEY"]
 

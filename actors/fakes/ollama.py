@@ -12,10 +12,10 @@ machine can compare with their own). A chat with no messages, or a generate with
 Ollama's "load the model" call: it is answered with ``done_reason: "load"`` once the model is
 loaded, logged as ``load`` and not numbered.
 
-Sends: replies in the real Ollama shapes (``fake_ollama_replies``); with ``"format": {schema}``
+Sends: replies in the real Ollama shapes (``ollama_replies``); with ``"format": {schema}``
 the content is JSON fitting the schema, deterministic per seed and request number.
 
-Owns: the fault profile (``fake_ollama_profile.Profile``), the request counter and the request
+Owns: the fault profile (``ollama_profile.Profile``), the request counter and the request
 log, and the generation slots: with ``parallel`` N (like ``OLLAMA_NUM_PARALLEL``) at most N
 chat/generate requests are served at once and the rest wait, first come first served, before
 their first byte (the log's ``queued`` says how long). Each chat/generate request gets one
@@ -56,10 +56,10 @@ import h11
 import trio
 
 from actors.errors import ConfigError
-from actors.llm import fake_ollama_replies as replies
-from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, next_event, read_body
-from actors.llm.fake_ollama_model import ModelMemory, load_only, send_runaway
-from actors.llm.fake_ollama_profile import FAULTS, Profile, plan_outcome, request_rng
+from actors.fakes import ollama_replies as replies
+from actors.fakes.ollama_http import ClientGone, Exchange, Record, next_event, read_body
+from actors.fakes.ollama_model import ModelMemory, load_only, send_runaway
+from actors.fakes.ollama_profile import FAULTS, Profile, plan_outcome, request_rng
 from actors.llm.keep_alive import keep_alive_seconds
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ command-line flags, so ``reset()`` goes back to it.
 The pytest fixture ``fake_ollama`` gives a server reset to its default profile; one server
 process (``fake_ollama_server``, module scope) serves every test of a module, since starting
 one costs a Python start-up (about a quarter of a second). Load the fixtures with
-``pytest_plugins = ["actors.llm.testing"]`` in the root conftest, or import both names
+``pytest_plugins = ["actors.fakes.ollama_testing"]`` in the root conftest, or import both names
 into a conftest.
 """
 
@@ -35,7 +35,7 @@ import attrs
 import httpx
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama_profile import Profile
+from actors.fakes.ollama_profile import Profile
 
 __all__ = ["FakeOllama", "FakeOllamaStartError", "RequestRecord", "fake_ollama", "fake_ollama_server"]
 
@@ -117,7 +117,7 @@ class FakeOllama:
 
     def _server_argv(self) -> list[str]:
         """The server's module and flags (``python -m`` runs them)."""
-        return ["actors.llm.fake_ollama", "--port", "0", "--log-level", self.log_level, *self.profile.to_argv()]
+        return ["actors.fakes.ollama", "--port", "0", "--log-level", self.log_level, *self.profile.to_argv()]
 
     def _first_line(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None

@@ -13,9 +13,9 @@ import pytest
 import trio
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama import FakeOllamaServer
-from actors.llm.fake_ollama_profile import Profile
-from actors.llm.testing import FakeOllama
+from actors.fakes.ollama import FakeOllamaServer
+from actors.fakes.ollama_profile import Profile
+from actors.fakes.ollama_testing import FakeOllama
 
 from .test_fake_ollama import chat_body
 
@@ -128,6 +128,6 @@ def test_cli_flag_reaches_the_subprocess():
 
 def test_help_mentions_parallel():
     """``--help`` documents the flag."""
-    out = subprocess.run([sys.executable, "-m", "actors.llm.fake_ollama", "--help"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "actors.fakes.ollama", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "--parallel N" in out and "OLLAMA_NUM_PARALLEL" in out

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from actors.errors import ConfigError
-from actors.llm.testing import FakeOllama, FakeOllamaStartError
+from actors.fakes.ollama_testing import FakeOllama, FakeOllamaStartError
 
 
 def _gone(pid: int) -> bool:
@@ -49,7 +49,7 @@ def test_helper_gives_up_when_the_server_is_late():
 
 
 def _launch(*flags: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "actors.llm.fake_ollama", *flags],
+    return subprocess.Popen([sys.executable, "-m", "actors.fakes.ollama", *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

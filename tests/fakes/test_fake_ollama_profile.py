@@ -5,8 +5,8 @@ import collections
 import pytest
 
 from actors.errors import ConfigError
-from actors.llm.fake_ollama import _parser
-from actors.llm.fake_ollama_profile import Profile, ScriptEntry, parse_script, plan_outcome
+from actors.fakes.ollama import _parser
+from actors.fakes.ollama_profile import Profile, ScriptEntry, parse_script, plan_outcome
 
 
 def test_script_counts_and_forever():
