@@ -42,7 +42,7 @@ import trio
 
 from actors.breaker.actor import BreakerOpen, CircuitBreaker
 from actors.coordinator import DebateSummary
-from actors.debate.prompts import REPLY_TYPES, build_messages
+from actors.core.prompts import REPLY_TYPES, build_messages
 from actors.debate.schedule import DebateSchedule
 from actors.llm.budget import Timeouts
 from actors.llm.client import ChatClient, ChatMessage

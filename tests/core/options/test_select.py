@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from actors.options import NEUTRAL_REASON, Selection, select_contract
-from actors.pricing import bs_greeks, bs_price
+from actors.core.options import NEUTRAL_REASON, Selection, select_contract
+from actors.core.pricing import bs_greeks, bs_price
 from messages.market import OptionChain, OptionQuote, OptionType
 from messages.scan import Direction
 

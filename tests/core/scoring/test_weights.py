@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from actors.scoring import DEFAULT_WEIGHTS, Weights
+from actors.core.scoring import DEFAULT_WEIGHTS, Weights
 
 
 def test_default_weights_sum_to_one():

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from actors.options.select import select_contract
+from actors.core.options.select import select_contract
 
 try:
     from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ try:
     _NEW_YORK: dt.tzinfo = ZoneInfo("America/New_York")
 except Exception:  # no tz database on this machine: US Eastern standard time is close enough for a date
     _NEW_YORK = dt.timezone(dt.timedelta(hours=-5))
-from actors.scoring.catalysts import apply_catalysts
+from actors.core.scoring.catalysts import apply_catalysts
 from messages.market import DataError, OptionChain, TickerData
 from messages.scan import TickerResult, TickerScored
 
@@ -72,7 +72,7 @@ def choose_contracts(
 ) -> list[TickerResult]:
     """Pick a contract for each of the top ``top_n`` results; every other row says why it has none.
 
-    ``selection`` holds the keyword settings of :func:`~actors.options.select.select_contract`.
+    ``selection`` holds the keyword settings of :func:`~actors.core.options.select.select_contract`.
     """
     out = []
     for result in results:

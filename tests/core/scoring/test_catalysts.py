@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.scoring import apply_catalysts
-from actors.scoring.catalysts import (
+from actors.core.scoring import apply_catalysts
+from actors.core.scoring.catalysts import (
     EARNINGS_IN_WINDOW_POINTS,
     EARNINGS_SOON_POINTS,
     NEWS_MAX_POINTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.plausible import MAX_PRICE, MAX_VOLUME, MIN_PRICE, price_problem, volume_problem
+from actors.core.plausible import MAX_PRICE, MAX_VOLUME, MIN_PRICE, price_problem, volume_problem
 
 
 @pytest.mark.parametrize("value", [MIN_PRICE, 0.03, 333.8, 700_000.0, MAX_PRICE - 0.01, 5])

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from actors.scoring import indicators as ind
+from actors.core.scoring import indicators as ind
 
 
 class TestSma:

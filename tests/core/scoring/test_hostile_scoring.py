@@ -17,13 +17,13 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actors.options import select_contract
-from actors.scoring.catalysts import apply_catalysts
-from actors.scoring.errors import UnusableHistory
-from actors.scoring.technical import MIN_BARS, score_history
+from actors.core.options import select_contract
+from actors.core.scoring.catalysts import apply_catalysts
+from actors.core.scoring.errors import UnusableHistory
+from actors.core.scoring.technical import MIN_BARS, score_history
 from messages.market import EarningsEvent, OptionChain, OptionQuote, OptionType
 from messages.scan import Direction, TickerScored
-from tests.scoring.series import random_walk
+from tests.core.scoring.series import random_walk
 
 _EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,8 +5,8 @@ import pytest
 import trio
 
 from actors.providers.sim import SimProvider
-from actors.scoring.errors import InsufficientHistory, UnusableHistory
-from actors.scoring.technical import score_columns, score_history
+from actors.core.scoring.errors import InsufficientHistory, UnusableHistory
+from actors.core.scoring.technical import score_columns, score_history
 from messages.market import PriceColumns
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.options import select_contract
+from actors.core.options import select_contract
 from messages.market import OptionChain, OptionQuote, OptionType
 from messages.scan import Direction
 

@@ -23,7 +23,7 @@ type): ``greeks_source="chain"``. Otherwise they are computed with Black-Scholes
 chain's IV, or, without one, the IV implied by the mid price: ``greeks_source="black_scholes"``.
 
 Hostile values: a contract whose strike, bid, ask, volume or open interest is outside the bounds
-of :mod:`actors.plausible` (the parsers' bounds) is left out before the liquidity filters, and
+of :mod:`actors.core.plausible` (the parsers' bounds) is left out before the liquidity filters, and
 the reason then counts it ("11 with plausible prices and sizes"); non-finite chain Greeks other
 than delta become None; a Black-Scholes failure makes the contract one "without a usable
 delta". For data, :func:`select_contract` returns a value and never raises.
@@ -38,8 +38,8 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-from actors.plausible import MAX_CONTRACTS, MAX_PRICE, price_problem
-from actors.pricing import bs_greeks, implied_volatility
+from actors.core.plausible import MAX_CONTRACTS, MAX_PRICE, price_problem
+from actors.core.pricing import bs_greeks, implied_volatility
 from messages.market import OptionChain, OptionQuote, OptionType
 from messages.scan import Direction, OptionPick
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from actors.ranking import Scored, choose_contracts, market_date, rank, selection_settings
+from actors.core.ranking import Scored, choose_contracts, market_date, rank, selection_settings
 from actors.config import Settings
 from messages.market import DataError, DataPiece, EarningsEvent, OptionChain, OptionQuote, OptionType, TickerData
 from messages.scan import Direction, TickerScored

@@ -2,7 +2,7 @@
 
 The score (0..100) measures how strong the setup is *in its direction*: a clean breakdown is a
 strong bearish setup and scores high, just like a clean breakout. It is
-``100 * sum(weight * value)`` over the components of :mod:`actors.scoring.weights`, each valued
+``100 * sum(weight * value)`` over the components of :mod:`actors.core.scoring.weights`, each valued
 0..1, so the components always explain the score.
 
 Direction is a weighted vote of five signals, each in -1..+1 and weighted 0.2, with moves
@@ -43,7 +43,7 @@ and bearish readings: without a direction there is no directional edge to credit
 Only the last ``TAIL_BARS`` bars are read; histories may be decades long.
 
 Hostile values: every bar of the tail must hold plausible prices and volume
-(:mod:`actors.plausible`, the bounds the parsers enforce), and every intermediate and component
+(:mod:`actors.core.plausible`, the bounds the parsers enforce), and every intermediate and component
 must come out finite. Anything else is :class:`UnusableHistory` naming the ticker and why, a
 per-ticker error; no ``OverflowError``, ``ZeroDivisionError`` or NaN leaves this module.
 """
@@ -55,9 +55,9 @@ import logging
 import math
 from collections.abc import Callable
 
-from actors.plausible import MAX_PRICE, MAX_VOLUME, MIN_PRICE, price_problem, volume_problem
-from actors.scoring.errors import InsufficientHistory, UnusableHistory
-from actors.scoring.indicators import (
+from actors.core.plausible import MAX_PRICE, MAX_VOLUME, MIN_PRICE, price_problem, volume_problem
+from actors.core.scoring.errors import InsufficientHistory, UnusableHistory
+from actors.core.scoring.indicators import (
     bollinger_width_series,
     efficiency_ratio,
     percentile_rank,
@@ -67,7 +67,7 @@ from actors.scoring.indicators import (
     true_ranges,
     wilder_average,
 )
-from actors.scoring.weights import DEFAULT_WEIGHTS, Weights
+from actors.core.scoring.weights import DEFAULT_WEIGHTS, Weights
 from messages.market import PriceColumns, PriceHistory
 from messages.scan import Direction, ScoreComponent, TickerScored
 
@@ -241,7 +241,7 @@ def score_history(history: PriceHistory, *, weights: Weights = DEFAULT_WEIGHTS) 
 
     Raises:
         InsufficientHistory: fewer than ``MIN_BARS`` bars.
-        UnusableHistory: a bar in the tail has an implausible price or volume (:mod:`actors.plausible`),
+        UnusableHistory: a bar in the tail has an implausible price or volume (:mod:`actors.core.plausible`),
             or an indicator or component is not finite.
     """
     if len(history.bars) < MIN_BARS:

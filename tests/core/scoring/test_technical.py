@@ -8,8 +8,8 @@ import time
 import attrs
 import pytest
 
-from actors.scoring import DEFAULT_WEIGHTS, InsufficientHistory, UnusableHistory, Weights, score_history
-from actors.scoring.technical import MIN_BARS, TAIL_BARS
+from actors.core.scoring import DEFAULT_WEIGHTS, InsufficientHistory, UnusableHistory, Weights, score_history
+from actors.core.scoring.technical import MIN_BARS, TAIL_BARS
 from messages.scan import Direction
 
 from .series import flat_range, history, random_walk, trend_then_breakout
