@@ -90,7 +90,7 @@ async def scan_once(settings: Settings, db: Path, on_debate_start=None) -> tuple
 
 async def measure_call_latency(url: str, settings: Settings, samples: int = 7) -> float:
     """Median wall time of one healthy call through the real client: the per-call latency."""
-    from actors.llm.client import ChatMessage
+    from actors.llm.protocol import ChatMessage
     from actors.llm.ollama_client import OllamaChat
     from messages.debate import Thesis
 

@@ -20,7 +20,7 @@ from actors.config import Settings
 from actors.coordinator import DebateSummary
 from actors.debate.wiring import client_settings, open_debate_runner
 from actors.llm.budget import FIRST_CHUNK_LISTENER
-from actors.llm.client import ChatMessage
+from actors.llm.protocol import ChatMessage
 from actors.fakes.ollama_profile import Profile, plan_outcome, request_rng
 from actors.fakes.ollama_replies import chat_chunk, chat_final, error_body, reply_content, tags_body
 from actors.llm.ollama_client import OllamaChat

@@ -1,4 +1,4 @@
-"""The one small interface every LLM backend implements, and the factory that picks one.
+"""The one small interface every LLM backend implements (the factory that picks one: ``actors.llm.factory``).
 
 "Send these messages, expect a reply that fits this schema, within this budget":
 
@@ -17,27 +17,24 @@ exception, runs the call with :func:`complete_or_cancelled` and its own cancel s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import trio
 from attrs import frozen
 
-from actors.errors import ConfigError
 from actors.llm.budget import Timeouts
 from actors.llm.outcome import CallOutcome, FailureKind
 from messages.health import LLMHealth
 from messages.llm import AttemptOutcome
 
 __all__ = [
-    "BACKENDS",
     "ChatClient",
     "ChatMessage",
     "Observer",
     "ProbeResult",
     "check_messages",
     "complete_or_cancelled",
-    "make_client",
 ]
 
 T = TypeVar("T")
@@ -48,8 +45,6 @@ Observer = Callable[[AttemptOutcome], None]
 
 #: What ``probe()`` returns (the health monitor publishes it as is).
 ProbeResult = LLMHealth
-
-BACKENDS = ("ollama", "claude")
 
 _ROLES = ("system", "user", "assistant")
 
@@ -143,22 +138,3 @@ async def complete_or_cancelled(
         backend=client.backend,
         detail="cancelled by the caller",
     )
-
-
-def make_client(backend: str, **settings: Any) -> ChatClient:
-    """An :class:`~actors.llm.ollama_client.OllamaChat` or a :class:`~actors.llm.claude_client.ClaudeChat`.
-
-    ``settings`` are the chosen class's keyword-only arguments.
-
-    Raises:
-        ConfigError: ``backend`` is not one of :data:`BACKENDS`.
-    """
-    if backend == "ollama":
-        from actors.llm.ollama_client import OllamaChat
-
-        return OllamaChat(**settings)
-    if backend in ("claude", "anthropic"):
-        from actors.llm.claude_client import ClaudeChat
-
-        return ClaudeChat(**settings)
-    raise ConfigError(f"ai_backend: expected one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
