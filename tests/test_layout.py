@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ import textwrap
 from tests.import_graph import (
     PACKAGES,
     ROOT,
+    Import,
     find_cycles,
     import_graph,
     imports_in,
@@ -74,7 +76,7 @@ def test_the_scan_loads_no_fake():
         print(json.dumps(sorted(sys.modules)))
     """)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    loaded = __import__("json").loads(result.stdout)
+    loaded = json.loads(result.stdout)
     assert "actors.scan_app" in loaded
     assert [m for m in loaded if m.startswith(FAKES)] == []
 
@@ -120,8 +122,6 @@ def test_cycle_finder_finds_cycles_and_only_cycles():
 
 def test_module_level_edges_leave_lazy_imports_out():
     """A cycle closed only by a function-level import is not a module-level cycle, but is in the full graph."""
-    from tests.import_graph import Import
-
     imports = [Import("actors.a", "actors.b", 1, True), Import("actors.b", "actors.a", 9, False),
                Import("actors.a", "trio", 2, True)]
     assert module_level_edges(imports) == {"actors.a": {"actors.b"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -62,7 +63,7 @@ def test_importing_core_loads_nothing_forbidden():
         print(json.dumps(sorted(sys.modules)))
     """)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    loaded = set(__import__("json").loads(result.stdout))
+    loaded = set(json.loads(result.stdout))
     assert set(names) <= loaded
     assert sorted(m for m in loaded if m.split(".")[0] in FORBIDDEN) == []
     ours = sorted(m for m in loaded if m.startswith("actors.") and not m.startswith("actors.core"))
