@@ -21,7 +21,7 @@ from actors.config import Settings, load_settings, settings_snapshot
 from actors.errors import ConfigError, UsageError
 from actors.secrets import ScrubbingFilter, Secret, scrub_all
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "db_path_for", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main"]
 
 logger = logging.getLogger("actors.cli")
 
@@ -160,12 +160,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit on the closed pipe
         secrets = _known_secrets(settings)
         return exit_for(exc, stderr=sys.stderr, debug=debug, scrub=lambda text: scrub_all(text, secrets))
-
-
-def db_path_for(settings: Settings) -> Path:
-    from actors.store.paths import default_db_path
-
-    return settings.db_path if settings.db_path is not None else default_db_path(os.environ)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from actors.config import load_settings
+from actors.db_path import db_path_for
 from actors.display import render_report
 from actors.errors import StoreError, UsageError
 from actors.report import detail_to_dict
@@ -34,8 +35,6 @@ def _positive_int(text: str) -> int:
 
 
 def _db(args: argparse.Namespace) -> Path:
-    from actors.cli import db_path_for
-
     return args.db if args.db is not None else db_path_for(load_settings(config_file=args.config))
 
 

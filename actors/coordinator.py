@@ -36,7 +36,7 @@ import trio
 from actors.errors import StoreError
 from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
-from actors.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.core.ranking import Scored, choose_contracts, rank, selection_settings
 from actors.store.client import StoreClient
 from messages.debate import AgentOutcome, DebateFinished
 from messages.market import DataError

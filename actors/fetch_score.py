@@ -34,7 +34,7 @@ import attrs
 import trio
 
 from actors.fetcher import Fetcher
-from actors.scoring.technical import InsufficientHistory, score_columns, score_history
+from actors.core.scoring.technical import InsufficientHistory, score_columns, score_history
 from messages.market import DataError, DataPiece, PriceColumns, TickerData
 from messages.scan import TickerScored
 

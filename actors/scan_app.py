@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
-    from actors.cli import db_path_for
+    from actors.db_path import db_path_for
 
     db = db_path_for(settings)
     check_db_path(db)

@@ -38,7 +38,7 @@ from actors.config import Settings  # noqa: E402
 from actors.coordinator import ScanOutcome, run_scan  # noqa: E402
 from actors.debate.wiring import open_debate_runner  # noqa: E402
 from actors.fetcher import Fetcher  # noqa: E402
-from actors.llm.testing import FakeOllama  # noqa: E402
+from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
 from actors.providers.base import make_provider  # noqa: E402
 from actors.runtime import spawn, stop  # noqa: E402
 from actors.store.client import StoreClient  # noqa: E402
@@ -90,7 +90,7 @@ async def scan_once(settings: Settings, db: Path, on_debate_start=None) -> tuple
 
 async def measure_call_latency(url: str, settings: Settings, samples: int = 7) -> float:
     """Median wall time of one healthy call through the real client: the per-call latency."""
-    from actors.llm.client import ChatMessage
+    from actors.llm.protocol import ChatMessage
     from actors.llm.ollama_client import OllamaChat
     from messages.debate import Thesis
 

@@ -36,10 +36,10 @@ from actors.config import Settings  # noqa: E402
 from actors.coordinator import ScanOutcome, run_scan  # noqa: E402
 from actors.debate.wiring import open_debate_runner  # noqa: E402
 from actors.fetcher import Fetcher  # noqa: E402
-from actors.llm.client import ChatMessage  # noqa: E402
-from actors.llm.fake_ollama_profile import FAULTS  # noqa: E402
+from actors.llm.protocol import ChatMessage  # noqa: E402
+from actors.fakes.ollama_profile import FAULTS  # noqa: E402
 from actors.llm.ollama_client import OllamaChat  # noqa: E402
-from actors.llm.testing import FakeOllama  # noqa: E402
+from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
 from actors.providers.base import make_provider  # noqa: E402
 from actors.runtime import spawn, stop  # noqa: E402
 from actors.store.client import StoreClient  # noqa: E402

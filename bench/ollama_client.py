@@ -1,7 +1,7 @@
 """Two client-level measurements behind settings and defaults of the Ollama client.
 
 1. Output cap: the JSON size of the largest valid reply of each debate reply type
-   (``actors.debate.prompts.REPLY_TYPES``) in tokens (characters / 3.5), and the
+   (``actors.core.prompts.REPLY_TYPES``) in tokens (characters / 3.5), and the
    ``ollama_num_predict`` it asks for with 25 % headroom, rounded up to a multiple of 256. The schemas bound list lengths
    (``key_points``/``main_risks``: at most 8) but not string lengths, so "largest" assumes the
    longest text an agent is asked for: points of 240 characters (two full sentences), a summary
@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actors.debate.prompts import REPLY_TYPES  # noqa: E402
+from actors.core.prompts import REPLY_TYPES  # noqa: E402
 from actors.llm.ollama_client import OllamaChat  # noqa: E402
 from actors.llm.structured import json_schema  # noqa: E402
 

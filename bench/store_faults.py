@@ -36,7 +36,7 @@ import apsw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actors.llm.testing import FakeOllama  # noqa: E402
+from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
 from actors.store.owners import owners_directory  # noqa: E402
 
 PHASES = ("data_fetch", "scoring", "catalysts", "options", "persist", "ai_debate")

@@ -42,10 +42,10 @@ import trio
 
 from actors.breaker.actor import BreakerOpen, CircuitBreaker
 from actors.coordinator import DebateSummary
-from actors.debate.prompts import REPLY_TYPES, build_messages
+from actors.core.prompts import REPLY_TYPES, build_messages
 from actors.debate.schedule import DebateSchedule
 from actors.llm.budget import Timeouts
-from actors.llm.client import ChatClient, ChatMessage
+from actors.llm.protocol import ChatClient, ChatMessage
 from actors.llm.limiter import ConcurrencyLimiter, Slot
 from actors.llm.outcome import CallOutcome, FailureKind
 from actors.store.client import StoreClient

@@ -25,7 +25,8 @@ from actors.errors import ConfigError, StoreError
 from actors.health.monitor import HealthMonitor
 from actors.llm.budget import Timeouts
 from actors.llm.retry import RetryPolicy
-from actors.llm.client import ChatClient, Observer, make_client
+from actors.llm.factory import make_client
+from actors.llm.protocol import ChatClient, Observer
 from actors.llm.limiter import AdaptiveLimit, ConcurrencyLimiter
 from actors.store.client import StoreClient
 from messages.debate import DebateFinished, DebateStatus

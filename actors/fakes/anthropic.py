@@ -20,7 +20,7 @@ answered); ``malformed`` (a reply whose JSON is broken or does not fit the schem
 closed mid-stream); ``echo_key`` (400 whose message repeats the key it was sent, as is, URL-encoded
 and base64, like a proxy that echoes request headers: for testing the scrubbing). A wrong key
 is always 401. ``hang_all`` makes both API endpoints
-hang. The HTTP plumbing (h11 over trio, the log record) is fake-ollama's ``fake_ollama_http``.
+hang. The HTTP plumbing (h11 over trio, the log record) is fake-ollama's ``ollama_http``.
 
 Failure and cancellation: a client that leaves ends only its exchange (logged
 ``cancelled_by_client`` unless it was a hang). SIGINT/SIGTERM stop the server with exit 0.
@@ -47,8 +47,8 @@ import trio
 from actors.cli_boundary import leaves
 from actors.errors import ConfigError
 from actors.fakes import anthropic_replies as replies
-from actors.llm.fake_ollama_http import ClientGone, Exchange, Record, answer_watching, serve_keep_alive
-from actors.llm.fake_ollama_profile import ScriptEntry, parse_script, request_rng
+from actors.fakes.ollama_http import ClientGone, Exchange, Record, answer_watching, serve_keep_alive
+from actors.fakes.ollama_profile import ScriptEntry, parse_script, request_rng
 from actors.secrets import Secret, SecretFormatError
 
 __all__ = ["AnthropicProfile", "FakeAnthropicServer", "OUTCOMES", "main"]

@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from actors.llm.fake_ollama_replies import reply_content, split_content
+from actors.fakes.ollama_replies import reply_content, split_content
 
 __all__ = ["ERRORS", "echo_key_message", "error_body", "forced_tool", "message_body", "model_body", "reply_events", "sse"]
 

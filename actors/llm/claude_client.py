@@ -38,7 +38,7 @@ import trio
 from anthropic import AsyncStream
 
 from actors.llm.budget import END, ChunkTimer, Timeouts
-from actors.llm.client import ChatMessage, Observer, check_messages
+from actors.llm.protocol import ChatMessage, Observer, check_messages
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage
 from actors.llm.retry import RetryPolicy, parse_retry_after, retryable_status, run_call
 from actors.llm.structured import json_schema

@@ -48,7 +48,7 @@ import pydantic
 import trio
 
 from actors.llm.budget import END, ChunkTimer, Timeouts
-from actors.llm.client import ChatMessage, Observer, check_messages
+from actors.llm.protocol import ChatMessage, Observer, check_messages
 from actors.llm.keep_alive import keep_alive_seconds
 from actors.llm.ollama_http import (
     CURRENT,

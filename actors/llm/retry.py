@@ -40,7 +40,7 @@ import trio
 from attrs import frozen
 
 from actors.llm.budget import Timeouts
-from actors.llm.client import ChatMessage, Observer
+from actors.llm.protocol import ChatMessage, Observer
 from actors.llm.outcome import AttemptFailed, CallOutcome, FailureKind, Usage, attempt_outcome, retryable_status
 from actors.llm.structured import ReplyInvalid, parse_reply, strict_retry_instruction, truncated_retry_instruction
 

@@ -23,7 +23,7 @@ import zlib
 from itertools import accumulate
 from operator import mul
 
-from actors.pricing import bs_greeks
+from actors.core.pricing import bs_greeks
 from messages.market import Bar, EarningsEvent, Headline, OptionQuote, OptionType
 
 __all__ = [

@@ -20,14 +20,14 @@ from actors.config import Settings
 from actors.coordinator import DebateSummary
 from actors.debate.wiring import client_settings, open_debate_runner
 from actors.llm.budget import FIRST_CHUNK_LISTENER
-from actors.llm.client import ChatMessage
-from actors.llm.fake_ollama_profile import Profile, plan_outcome, request_rng
-from actors.llm.fake_ollama_replies import chat_chunk, chat_final, error_body, reply_content, tags_body
+from actors.llm.protocol import ChatMessage
+from actors.fakes.ollama_profile import Profile, plan_outcome, request_rng
+from actors.fakes.ollama_replies import chat_chunk, chat_final, error_body, reply_content, tags_body
 from actors.llm.ollama_client import OllamaChat
 from actors.llm.outcome import CallOutcome, FailureKind
 from actors.runtime import spawn
 from actors.store.client import StoreClient
-from actors.store.memory import MemoryPersister
+from actors.fakes.memory_persister import MemoryPersister
 from messages.debate import RiskAssessment, Stance, Thesis, Verdict
 from messages.health import BreakerState, BreakerStateName, HealthStatus, LLMHealth
 from messages.llm import AttemptOutcome
@@ -128,7 +128,7 @@ class MockOllama:
 
     Serves ``/api/tags`` and streaming ``/api/chat`` to the real
     :class:`~actors.llm.ollama_client.OllamaChat`. Keyword arguments are a fake-ollama
-    :class:`~actors.llm.fake_ollama_profile.Profile` (``seed``, ``latency_first``, ``http_500``,
+    :class:`~actors.fakes.ollama_profile.Profile` (``seed``, ``latency_first``, ``http_500``,
     ``malformed``, ``hang_all``...): request *n*'s fate is ``plan_outcome(profile, n)`` and its
     reply text ``reply_content`` — the same functions the fake server uses — unless ``plan``
     (request number → outcome) says otherwise. ``plan`` may also name ``http_400``,

@@ -8,7 +8,7 @@ from actors.config import load_settings
 from actors.debate.wiring import client_settings
 from actors.errors import ConfigError
 from actors.llm.claude_client import ClaudeChat
-from actors.llm.client import make_client
+from actors.llm.factory import make_client
 from actors.llm.ollama_client import OllamaChat
 
 

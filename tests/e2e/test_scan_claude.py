@@ -13,7 +13,7 @@ from pathlib import Path
 import apsw
 import pytest
 
-from actors.fakes.testing import TEST_KEY
+from actors.fakes.anthropic_testing import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 import apsw
 import pytest
 
-from actors.llm.testing import FakeOllama
+from actors.fakes.ollama_testing import FakeOllama
 from actors.store.owners import owners_directory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from actors.errors import ConfigError
-from actors.fakes.testing import TEST_KEY
+from actors.fakes.anthropic_testing import TEST_KEY
 from actors.llm import ChatMessage, FailureKind, RetryPolicy, Timeouts
 from actors.llm.claude_client import ClaudeChat
 from actors.secrets import Secret

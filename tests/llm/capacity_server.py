@@ -17,7 +17,7 @@ import attrs
 import httpx
 import trio
 
-from actors.llm import fake_ollama_replies as replies
+from actors.fakes import ollama_replies as replies
 
 
 @attrs.define

@@ -15,7 +15,7 @@ import trio
 
 from actors.llm import ChatMessage, FailureKind, RetryPolicy, Timeouts, complete_or_cancelled
 from actors.llm.ollama_client import OllamaChat
-from actors.llm.testing import FakeOllama
+from actors.fakes.ollama_testing import FakeOllama
 from messages.articles import ArticleScore
 from messages.debate import RiskAssessment, Thesis
 from messages.health import HealthStatus

@@ -4,7 +4,7 @@ Each test takes a small, valid document cut from the recorded data, replaces one
 its values (or deletes keys) with something hostile — huge and tiny floats, inf, NaN,
 negatives, integer literals of 25, 400 and 5,000 digits written straight into the JSON text,
 absurd dates, wrong types — and parses it. The parser must either return a value whose every
-number and date is within :mod:`actors.plausible`'s bounds, or raise a ``ProviderError``; a
+number and date is within :mod:`actors.core.plausible`'s bounds, or raise a ``ProviderError``; a
 ``MalformedData`` message starts with the field path (``data[3].close: ...``). A history that
 parses is then scored: a ``TickerScored`` or a per-ticker ``UnusableHistory``, nothing else.
 """
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from actors.errors import MalformedData, ProviderError
-from actors.plausible import (
+from actors.core.plausible import (
     EARLIEST_DATE,
     FUTURE_SLACK,
     MAX_CONTRACTS,
@@ -44,8 +44,8 @@ from actors.providers.parsers import (
     parse_yahoo_options,
 )
 from actors.providers.snapshot import SnapshotProvider
-from actors.scoring.errors import UnusableHistory
-from actors.scoring.technical import score_history
+from actors.core.scoring.errors import UnusableHistory
+from actors.core.scoring.technical import score_history
 from messages.market import Headline, OptionChain, PriceHistory
 from tests.providers.conftest import recorded, recorded_json
 

@@ -11,7 +11,7 @@ import trio
 from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
 from actors.store import reader
-from actors.store.memory import MemoryPersister
+from actors.fakes.memory_persister import MemoryPersister
 from messages.articles import ArticleScore, ArticleScored, Sentiment
 from messages.scan import CheckpointCommitted, Phase, RunStatus
 from messages.storage import (

@@ -7,7 +7,7 @@ the vendor says the symbol does not exist). The snapshot provider replays record
 through these; live HTTP providers will reuse them unchanged.
 
 Hostile values (1e308, 5,000-digit integers, bars dated 9999-12-30) are refused at this boundary
-with the bounds of :mod:`actors.plausible`; which bad values drop an item and which fail the
+with the bounds of :mod:`actors.core.plausible`; which bad values drop an item and which fail the
 piece is tabled in :mod:`actors.providers.parsers._common`. Every parser takes a keyword
 ``today`` (default: the UTC date) that bounds observation dates; tests inject it.
 """

@@ -5,7 +5,7 @@ field path and says why, e.g. ``data.options[3].bid: expected a number, got 'x'`
 dots for object keys and ``[i]`` for array items; ``$`` is the whole document; CSV rows are
 ``line 57.Close``.
 
-Hostile values are refused here, at the boundary, with the bounds of :mod:`actors.plausible`:
+Hostile values are refused here, at the boundary, with the bounds of :mod:`actors.core.plausible`:
 non-finite, non-positive or implausibly large prices, volumes out of range, integer literals
 longer than ``MAX_INT_DIGITS`` digits (refused while decoding, before ``int()`` could choke on
 them), and dates before 1970 or after today (the injected ``today``, by default the UTC date).
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from actors.errors import MalformedData
-from actors.plausible import (
+from actors.core.plausible import (
     EARLIEST_DATE,
     FUTURE_SLACK,
     MAX_CONTRACTS,
@@ -213,7 +213,7 @@ class Reader:
         return self.check_number(value, path, positive=positive, non_negative=non_negative)
 
     def price(self, value: Any, path: str) -> float:
-        """A plausible price (see :func:`actors.plausible.price_problem`)."""
+        """A plausible price (see :func:`actors.core.plausible.price_problem`)."""
         number = self.number(value, path)
         problem = price_problem(number)
         if problem is not None:
@@ -320,7 +320,7 @@ _NAMES = ("date", "open", "high", "low", "close", "volume")
 
 
 class BarBuilder:
-    """Collects validated bars: plausible prices (:func:`~actors.plausible.price_problem`),
+    """Collects validated bars: plausible prices (:func:`~actors.core.plausible.price_problem`),
     high >= low, a plausible volume, dates from 1970 to today and strictly increasing.
 
     A bad bar fails the whole history (see the module docstring): the error names its field.

@@ -13,7 +13,7 @@ time). Greeks and ``iv`` of exactly 0.0 mean "not computed" and become None; so 
 ``last_trade_price`` of 0. An empty ``data.options`` is MalformedData: Cboe answers an HTTP
 error for symbols without options, so an empty list in a 200 body is a broken document.
 
-Hostile values (bounds in :mod:`actors.plausible`): a bad ``timestamp`` (not 1970..today) or
+Hostile values (bounds in :mod:`actors.core.plausible`): a bad ``timestamp`` (not 1970..today) or
 ``current_price`` fails the chain; a contract with any bad field (price out of range, ask below
 bid, volume or open interest not a whole number in range, ``iv`` above ``MAX_IV``, ``|delta|``
 above 1, a Greek beyond ``MAX_GREEK``, an expiry before the as-of week or more than
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from actors.plausible import MAX_GREEK, MAX_IV, MAX_PRICE
+from actors.core.plausible import MAX_GREEK, MAX_IV, MAX_PRICE
 from actors.providers.parsers._common import Dropped, Reader, expiry_window, join, parse_occ_symbol
 from messages.market import OptionChain, OptionQuote
 

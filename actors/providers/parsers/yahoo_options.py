@@ -17,7 +17,7 @@ traded). Yahoo writes ``impliedVolatility`` 1e-05 when it has none: values below
 None. No expirations and no contracts is how Yahoo says "no listed options" (DataNotAvailable);
 expirations listed but no contracts is MalformedData. Yahoo gives no Greeks.
 
-Hostile values (bounds in :mod:`actors.plausible`): a bad ``regularMarketPrice`` or
+Hostile values (bounds in :mod:`actors.core.plausible`): a bad ``regularMarketPrice`` or
 ``regularMarketTime`` (not 1970..today) fails the chain; a contract with any bad field (price out
 of range, ask below bid, volume or open interest not a whole number in range, IV above
 ``MAX_IV``, an expiry before the as-of week or more than ``MAX_EXPIRY_YEARS`` after it) is
@@ -31,7 +31,7 @@ import datetime as dt
 from typing import Any
 
 from actors.errors import DataNotAvailable
-from actors.plausible import MAX_IV, MAX_PRICE
+from actors.core.plausible import MAX_IV, MAX_PRICE
 from actors.providers.parsers._common import Dropped, Reader, expiry_window, join
 from actors.providers.parsers.yahoo_chart import yahoo_error
 from messages.market import OptionChain, OptionQuote, OptionType

@@ -1,0 +1,123 @@
+"""Pure scan logic between scoring and the checkpoint: catalysts, ranking, contract choice.
+
+No trio, no I/O: the coordinator calls these with data it already holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from actors.core.options.select import select_contract
+
+try:
+    from zoneinfo import ZoneInfo
+
+    _NEW_YORK: dt.tzinfo = ZoneInfo("America/New_York")
+except Exception:  # no tz database on this machine: US Eastern standard time is close enough for a date
+    _NEW_YORK = dt.timezone(dt.timedelta(hours=-5))
+from actors.core.scoring.catalysts import apply_catalysts
+from messages.market import DataError, OptionChain, TickerData
+from messages.scan import TickerResult, TickerScored
+
+
+@attrs.frozen
+class Scored:
+    """A ticker's technical score with the data it came from (kept for catalysts and options)."""
+
+    scored: TickerScored
+    data: TickerData
+
+
+def rank(scored: Iterable[Scored], *, horizon_days: int) -> list[TickerResult]:
+    """Apply catalysts and rank by final score (ties: higher technical score, then ticker)."""
+    rows = []
+    for item in scored:
+        final, catalysts = apply_catalysts(
+            item.scored,
+            earnings=item.data.earnings,
+            headlines=item.data.headlines,
+            as_of=item.scored.as_of,
+            horizon_days=horizon_days,
+        )
+        rows.append((final, item, catalysts))
+    rows.sort(key=lambda r: (-r[0], -r[1].scored.score, r[1].scored.ticker))
+    return [
+        TickerResult(
+            ticker=item.scored.ticker,
+            rank=position,
+            score=round(final, 2),
+            technical_score=round(item.scored.score, 2),
+            direction=item.scored.direction,
+            components=item.scored.components,
+            catalysts=catalysts,
+            last_close=item.scored.last_close,
+            as_of=item.scored.as_of,
+            option=None,
+            no_option_reason=None,
+            synthetic=item.data.synthetic,
+        )
+        for position, (final, item, catalysts) in enumerate(rows, start=1)
+    ]
+
+
+def choose_contracts(
+    results: Sequence[TickerResult],
+    chains: Mapping[str, OptionChain | DataError],
+    *,
+    top_n: int,
+    selection: Mapping[str, float],
+) -> list[TickerResult]:
+    """Pick a contract for each of the top ``top_n`` results; every other row says why it has none.
+
+    ``selection`` holds the keyword settings of :func:`~actors.core.options.select.select_contract`.
+    """
+    out = []
+    for result in results:
+        if result.rank > top_n:
+            out.append(attrs.evolve(result, no_option_reason=f"not in the top {top_n} for options"))
+            continue
+        chain = chains.get(result.ticker)
+        if chain is None:
+            out.append(attrs.evolve(result, no_option_reason="no option chain fetched"))
+        elif isinstance(chain, DataError):
+            out.append(attrs.evolve(result, no_option_reason=f"no option chain: {chain.message}"))
+        else:
+            # DTE counts from the chain's own as-of date (quotes of 24 July are 24 July's).
+            chain_date = market_date(chain.as_of)
+            picked = select_contract(chain, result.direction, as_of=chain_date, **selection)
+            out.append(
+                attrs.evolve(
+                    result,
+                    option=picked.pick,
+                    no_option_reason=picked.reason,
+                    as_of=max(result.as_of, chain_date),
+                )
+            )
+    return out
+
+
+def market_date(moment: dt.datetime) -> dt.date:
+    """The US trading date of a timestamp: a quote stamped 03:44 UTC on the 25th belongs to the 24th."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(_NEW_YORK).date()
+
+
+def selection_settings(settings: object) -> dict[str, float]:
+    """The option-selection keywords taken from :class:`~actors.config.Settings`."""
+    names = (
+        "dte_min",
+        "dte_max",
+        "dte_target",
+        "delta_target",
+        "delta_min",
+        "delta_max",
+        "min_open_interest",
+        "min_volume",
+        "max_spread_pct",
+        "risk_free_rate",
+    )
+    return {name: getattr(settings, name) for name in names}

@@ -1,1 +1,0 @@
-"""Tests for bin/fake-ollama (actors.llm.fake_ollama*) and its test helper."""
