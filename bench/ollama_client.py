@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import enum
 import json
 import statistics
 import sys
@@ -24,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import attrs
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
