@@ -65,9 +65,10 @@ def _ignore_sigxfsz_and_limit(size: int):
 
 def test_a_file_size_limit_at_open_is_one_database_line_and_exit_1(tmp_path):
     """Writes refused at open (RLIMIT_FSIZE): exit 1 with one 'error: database:' line, no trace."""
+    # No bytecode writes under the limit: a .pyc cut at 2 KiB would break every later import.
     result = subprocess.run([str(ROOT / "bin" / "scan"), "--demo", "--no-debate", "--db", str(tmp_path / "f.db")],
-                            cwd=tmp_path, env=env_for(tmp_path), capture_output=True, text=True, timeout=60,
-                            preexec_fn=_ignore_sigxfsz_and_limit(2048))
+                            cwd=tmp_path, env=env_for(tmp_path, PYTHONDONTWRITEBYTECODE="1"), capture_output=True,
+                            text=True, timeout=60, preexec_fn=_ignore_sigxfsz_and_limit(2048))
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith("error: database: opening ") and "Traceback" not in result.stderr
