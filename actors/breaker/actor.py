@@ -105,11 +105,14 @@ class Permit:
     permit: the permit only lets the breaker cut the call off (``cancel_reason`` says why).
     """
 
-    def __init__(self, generation: int, probe: bool) -> None:
+    def __init__(self, generation: int, probe: bool, permit_id: int = 0) -> None:
+        self.id = permit_id  # names the permit in a PermitEnded message
         self.generation = generation
         self.probe = probe  # the half-open probe call
         self.scope = trio.CancelScope()
         self.cancel_reason: str | None = None  # set when the breaker cut this call off
+        self.cut_by: BreakerState | None = None  # the opening that cut this call off
+        self.ended = False  # set by the caller as the call ends (the breaker prunes ended permits)
 
 
 class _Guard:
@@ -159,16 +162,33 @@ class CircuitBreaker:
         publish: Callable[[object], None],
         settings: BreakerSettings | None = None,
         on_in_flight: Callable[[], None] | None = None,
+        inherit: CircuitBreaker | None = None,
     ) -> None:
         self._publish = publish
         self._on_in_flight = on_in_flight
         self._policy = BreakerPolicy(settings, now=trio.current_time())
-        self._in_flight: set[Permit] = set()
+        self._in_flight: dict[int, Permit] = {}
+        self._next_id = 1
         self._generation = 0
         self._changed = trio.Event()  # replaced (after being set) on every change
         self._counts = dict.fromkeys(
             ("admitted", "rejected", "cut_off", "attempts", "late_attempts", "transitions", "publish_errors"), 0
         )
+        if inherit is not None:
+            self._adopt(inherit)
+
+    def _adopt(self, previous: CircuitBreaker) -> None:
+        """Take over a crashed predecessor's in-flight calls and counters; the policy starts CLOSED.
+
+        The calls stay under this breaker's control (an opening cuts them off); none of them is
+        the half-open probe any more (there is no half-open state to decide).
+        """
+        previous._prune()
+        for permit in previous._in_flight.values():
+            permit.probe = False
+            self._in_flight[permit.id] = permit
+        self._next_id = previous._next_id
+        self._counts.update(previous._counts)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -188,7 +208,8 @@ class CircuitBreaker:
 
     @property
     def in_flight_count(self) -> int:
-        """Guarded calls running now (the health monitor's ``in_flight`` is ``count > 0``)."""
+        """Admitted calls running now (the health monitor's fast cadence is on while > 0)."""
+        self._prune()
         return len(self._in_flight)
 
     def statistics(self) -> BreakerStatistics:
@@ -201,7 +222,7 @@ class CircuitBreaker:
             consecutive_failures=self._policy.consecutive_failures,
             window_calls=calls,
             window_failures=failed,
-            in_flight=len(self._in_flight),
+            in_flight=self.in_flight_count,
             **self._counts,
         )
 
@@ -214,6 +235,7 @@ class CircuitBreaker:
             TypeError: any other message type.
         """
         self._tick()
+        self._prune()
         now = trio.current_time()
         if isinstance(message, AttemptOutcome):
             self._counts["attempts"] += 1
@@ -277,15 +299,36 @@ class CircuitBreaker:
     def _tick(self) -> None:
         self._apply(self._policy.tick(trio.current_time()))
 
+    def admit(self) -> Permit:
+        """Admit one call now and return its :class:`Permit`; end it with :meth:`end`.
+
+        Raises:
+            BreakerOpen: the breaker is open, or half-open with its one probe call out.
+        """
+        return self._admit()
+
+    def end(self, permit_id: int) -> None:
+        """The call admitted with ``permit_id`` has ended (unknown ids are ignored: already pruned)."""
+        permit = self._in_flight.get(permit_id)
+        if permit is not None:
+            self._leave(permit)
+
+    def _prune(self) -> None:
+        """Forget permits their callers marked ended (a PermitEnded message may come later, or never)."""
+        for permit in [p for p in self._in_flight.values() if p.ended]:
+            self._leave(permit)
+
     def _admit(self) -> Permit:
         self._tick()
+        self._prune()
         if not self._policy.allow(trio.current_time()):
             self._counts["rejected"] += 1
             raise BreakerOpen(self._policy.state)
         probe = self._policy.name is BreakerStateName.HALF_OPEN
-        permit = Permit(self._generation, probe)
+        permit = Permit(self._generation, probe, self._next_id)
+        self._next_id += 1
         self._counts["admitted"] += 1
-        self._in_flight.add(permit)
+        self._in_flight[permit.id] = permit
         if len(self._in_flight) == 1 and self._on_in_flight is not None:
             try:
                 self._on_in_flight()
@@ -294,7 +337,9 @@ class CircuitBreaker:
         return permit
 
     def _leave(self, permit: Permit) -> None:
-        self._in_flight.discard(permit)
+        permit.ended = True
+        if self._in_flight.pop(permit.id, None) is None:
+            return
         if permit.probe and permit.generation == self._generation:
             if self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight:
                 logger.debug("half-open probe call ended without deciding; freeing the probe slot")
@@ -313,8 +358,9 @@ class CircuitBreaker:
             self._generation += 1
             logger.warning("circuit breaker OPEN: %s", event.reason)
             reason = f"circuit breaker opened: {event.reason}"
-            for permit in list(self._in_flight):
+            for permit in list(self._in_flight.values()):
                 permit.cancel_reason = reason
+                permit.cut_by = event
                 permit.scope.cancel(reason=reason)
                 self._counts["cut_off"] += 1
             self._in_flight.clear()
