@@ -1,9 +1,10 @@
-"""The circuit breaker actor: the single source of truth on whether LLM calls may run.
+"""The circuit breaker's state: the policy and the registry of admitted calls' cancel scopes.
 
-It is a plain object living in the same trio run as its callers: its methods are called
-directly and never block (the one background task is the cool-down timer). That keeps the
-decision and the cancellation of in-flight calls synchronous: when an attempt opens the
-breaker, every guarded call is cancelled before the reporting method returns.
+:class:`CircuitBreaker` is what the breaker *actor* (:mod:`actors.breaker.supervised`) owns: the
+actor's loop hands it every message and it decides synchronously, so that when an attempt opens
+the breaker every admitted call's cancel scope is cancelled before the next message is read.
+It is also usable in one task without the actor (``open_breaker`` + :meth:`CircuitBreaker.guard`),
+which the state-machine tests do; the product always goes through the actor.
 
 *Receives:* one :class:`~messages.llm.AttemptOutcome` per attempt of every LLM call, success
 included, from the LLM client's observer as each attempt ends, and

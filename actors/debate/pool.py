@@ -18,7 +18,9 @@ the step to run (depth-first by rank, a new ticker promoted only when the end or
 needs it; see that module for the exact guarantee), with the limiter's current limit as the
 slot count.
 
-Every LLM call runs inside the circuit breaker's guard: when the breaker opens, in-flight calls
+Every LLM call is admitted by the circuit breaker actor (``Admit``, through
+:class:`~actors.breaker.supervised.BreakerClient`) and runs in its permit's cancel scope: when
+the breaker opens, in-flight calls
 are cancelled (their debates become CUT_OFF) and queued debates are SKIPPED, both with reason
 ``llm_stopped_responding``. At the phase deadline (``phase_timeout``) running debates are
 cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. When the whole phase is
