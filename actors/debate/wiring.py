@@ -282,11 +282,11 @@ class PhaseRunner:
             except trio.Cancelled:
                 with trio.CancelScope(shield=True) as drain:
                     drain.deadline = trio.current_time() + _CANCEL_DRAIN
-                    await self.pool.send(CancelRun(run_id=payload.run_id))
                     try:
+                        await self.pool.send(CancelRun(run_id=payload.run_id))
                         await replies.receive()  # closed once the run's rows are written
-                    except trio.EndOfChannel:
-                        pass
+                    except (trio.EndOfChannel, ActorDied):
+                        pass  # the pool is gone: its stop interrupted the run already
                 raise
         if isinstance(reply, Failure):
             raise reply.error

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -41,7 +42,7 @@ class HealthReports:
     """Where the monitor's reports go: the breaker's inbox (never blocking) and the bus."""
 
     breaker: Address
-    publish: Any  # Callable[[object], None]: the bus's publish
+    publish: Callable[[object], None]  # the bus's publish
     dropped: int = 0
 
     def __call__(self, health: LLMHealth) -> None:

@@ -18,7 +18,7 @@ import trio
 
 from actors.config import Settings
 from actors.coordinator import DebateSummary
-from actors.breaker.supervised import BREAKER_INBOX, AttemptReporter, BreakerClient, BreakerHome, breaker_actor
+from actors.breaker.supervised import BREAKER_INBOX, BreakerClient, BreakerHome, breaker_actor
 from actors.debate.wiring import breaker_settings, client_settings, open_debate_runner
 from actors.llm.budget import FIRST_CHUNK_LISTENER
 from actors.llm.client import ChatMessage
