@@ -300,6 +300,13 @@ class CircuitBreaker:
     def _tick(self) -> None:
         self._apply(self._policy.tick(trio.current_time()))
 
+    def probe_out(self) -> bool:
+        """True while HALF_OPEN with its one probe call running: an admission now would be refused
+        only until that call decides (the actor holds such requests instead of refusing them)."""
+        self._tick()
+        self._prune()
+        return self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight
+
     def admit(self) -> Permit:
         """Admit one call now and return its :class:`Permit`; end it with :meth:`end`.
 

@@ -7,7 +7,10 @@
   waits for the breaker).
 - :class:`~messages.health.LLMHealth`: the health monitor's probe reports.
 - ``Request(Admit)``: may an LLM call start? Answered with a :class:`~actors.breaker.actor.Permit`
-  (whose cancel scope the breaker cancels when it opens) or ``Failure(BreakerOpen)``.
+  (whose cancel scope the breaker cancels when it opens) or ``Failure(BreakerOpen)``. While
+  HALF_OPEN with its one probe call running, requests are held until the probe decides: a
+  close admits them, a reopening refuses them (a long-lived breaker must not turn the calls
+  queued behind a probe into skipped debates).
 - :class:`~messages.llm.PermitEnded`: an admitted call ended.
 
 *Sends* (on ``publish``, the bus): every :class:`~messages.health.BreakerState` transition, in
@@ -32,6 +35,7 @@ Callers use :class:`BreakerClient`::
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -67,6 +71,7 @@ class BreakerHome:
     publish: Callable[[object], None]
     current: CircuitBreaker | None = None
     incarnations: int = 0
+    held: collections.deque[Request[Any]] = attrs.Factory(collections.deque)  # Admits waiting on the probe
 
 
 async def breaker_actor(
@@ -85,8 +90,13 @@ async def breaker_actor(
     busy = breaker.in_flight_count > 0
     async with open_background(breaker.run, reason="breaker stopped"):  # the cool-down timer
         task_status.started()
+        _answer_held(breaker, home.held)  # a new incarnation starts CLOSED: what was held is admitted
         async for message in inbox:
-            _handle(breaker, message)
+            if isinstance(message, Request) and isinstance(message.payload, Admit) and breaker.probe_out():
+                home.held.append(message)
+            else:
+                _handle(breaker, message)
+            _answer_held(breaker, home.held)
             count = breaker.in_flight_count
             if (count > 0) != busy:
                 busy = count > 0
@@ -105,6 +115,12 @@ def _handle(breaker: CircuitBreaker, message: object) -> None:
         message.reply_to.close()
     else:
         breaker.receive(message)  # raises TypeError: a bug; the supervisor restarts the breaker
+
+
+def _answer_held(breaker: CircuitBreaker, held: collections.deque[Request[Any]]) -> None:
+    """Answer the held Admits once the probe has decided (closed: permits; reopened: refusals)."""
+    while held and not breaker.probe_out():
+        _answer_admit(breaker, held.popleft())
 
 
 def _answer_admit(breaker: CircuitBreaker, envelope: Request[Any]) -> None:
@@ -152,12 +168,13 @@ class BreakerClient:
     """How an LLM user (the debate pool, the news scorer) asks the breaker actor for admission.
 
     ``user`` names the caller in its ``Admit`` requests; ``timeout`` bounds waiting for the
-    answer (the breaker answers at once unless it is stuck).
+    answer: at once, except while a half-open probe call runs, so it must exceed the longest
+    call (the wiring uses ``ai_request_timeout`` + 30 s).
     """
 
     address: Address
     user: str = "debate"
-    timeout: float = 10.0
+    timeout: float = 150.0
 
     async def admit(self) -> Permit:
         """Ask the breaker; return the call's permit.

@@ -221,7 +221,7 @@ async def _open_llm_side(
         pool = DebatePool(
             client,
             store=store,
-            breaker=BreakerClient(breaker, user="debate"),
+            breaker=BreakerClient(breaker, user="debate", timeout=settings.ai_request_timeout + 30.0),
             publish=publish,
             limiter=llm_limiter(settings),
             phase_timeout=settings.ai_debate_phase_timeout,

@@ -12,7 +12,7 @@ from actors.config import Settings
 from actors.debate.wiring import breaker_settings
 from actors.llm.outcome import FailureKind, attempt_outcome
 from actors.runtime import ChildSpec, Request, SupervisorEscalation, open_supervisor
-from messages.health import BreakerState, BreakerStateName, LLMCallsInFlight
+from messages.health import BreakerState, BreakerStateName, HealthStatus, LLMCallsInFlight, LLMHealth
 from messages.llm import Admit
 from tests.debate.fakes import breaker_actor_from
 
@@ -145,3 +145,35 @@ async def test_attempts_beyond_a_full_inbox_are_counted_not_waited_for(autojump_
         assert reporter.dropped == 4
         await trio.testing.wait_all_tasks_blocked()
         assert breaker.statistics().attempts == capacity + 1
+
+
+async def test_admits_behind_a_half_open_probe_wait_for_its_verdict(autojump_clock):
+    """Half-open: the first Admit is the probe; the next two are held, not refused. The probe's
+    answered attempt closes the breaker and both get permits; a failing probe refuses them instead."""
+    for verdict, expected in ((attempt_outcome(None), "permits"), (STALL, "refused")):
+        async with breaker_actor_from(Settings(breaker_cooldown=30.0), lambda e: None) as breaker:
+            breaker.address.send_nowait(
+                LLMHealth("ollama", HealthStatus.UNREACHABLE, 0.0, "refused", trio.current_time()))
+            await trio.sleep(30)  # the cool-down: half-open
+            probe = await breaker.client.admit()
+            answers: list[object] = []
+
+            async def admit_held() -> None:
+                try:
+                    answers.append(await breaker.client.admit())
+                except BreakerOpen as exc:
+                    answers.append(exc)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(admit_held)
+                nursery.start_soon(admit_held)
+                await trio.sleep(5)  # the probe call runs
+                assert answers == []
+                breaker.address.send_nowait(verdict)
+            breaker.client.end(probe)
+            if expected == "permits":
+                assert [type(a) for a in answers] == [Permit, Permit]
+                assert breaker.statistics().state is CLOSED
+            else:
+                assert [type(a) for a in answers] == [BreakerOpen, BreakerOpen]
+                assert breaker.statistics().state is OPEN
