@@ -162,11 +162,9 @@ class CircuitBreaker:
         *,
         publish: Callable[[object], None],
         settings: BreakerSettings | None = None,
-        on_in_flight: Callable[[], None] | None = None,
         inherit: CircuitBreaker | None = None,
     ) -> None:
         self._publish = publish
-        self._on_in_flight = on_in_flight
         self._policy = BreakerPolicy(settings, now=trio.current_time())
         self._in_flight: dict[int, Permit] = {}
         self._next_id = 1
@@ -337,11 +335,6 @@ class CircuitBreaker:
         self._next_id += 1
         self._counts["admitted"] += 1
         self._in_flight[permit.id] = permit
-        if len(self._in_flight) == 1 and self._on_in_flight is not None:
-            try:
-                self._on_in_flight()
-            except Exception:
-                logger.exception("the on_in_flight hook failed; the call goes ahead")
         return permit
 
     def _leave(self, permit: Permit) -> None:
@@ -389,15 +382,13 @@ _SETTING_NAMES = tuple(a.name for a in attrs.fields(BreakerSettings))
 async def open_breaker(
     *,
     publish: Callable[[object], None],
-    on_in_flight: Callable[[], None] | None = None,
     **policy: Any,
 ) -> AsyncIterator[CircuitBreaker]:
     """Run a :class:`CircuitBreaker` (and its cool-down timer) for the ``async with`` block.
 
     ``policy`` takes the :class:`BreakerSettings` fields: ``failures``, ``failure_rate``,
-    ``window``, ``min_calls``, ``cooldown``. ``on_in_flight`` is called (sync) when the first
-    guarded call starts after none were running: wire it to the health monitor's
-    ``notify_in_flight``.
+    ``window``, ``min_calls``, ``cooldown``. In-task use (the state-machine tests); the product
+    runs the breaker as an actor (:mod:`actors.breaker.supervised`).
 
     An exception from the ``async with`` body is re-raised as itself (not in an ExceptionGroup).
 
@@ -410,7 +401,7 @@ async def open_breaker(
             f"unknown breaker setting {unknown[0]!r}; expected one of {', '.join(_SETTING_NAMES)}"
         )
     breaker = CircuitBreaker(
-        publish=publish, settings=BreakerSettings(**policy), on_in_flight=on_in_flight
+        publish=publish, settings=BreakerSettings(**policy)
     )
     async with open_background(breaker.run, reason="breaker closed"):
         yield breaker
