@@ -15,8 +15,8 @@ from actors.breaker.supervised import BREAKER_INBOX
 from actors.errors import ConfigError
 from actors.health import HealthMonitor, HealthReports, health_actor, open_health_monitor, run_health_monitor
 from actors.llm.outcome import attempt_outcome
-from actors.runtime import ChildSpec, EventBus, open_supervisor
-from messages.health import BreakerState, BreakerStateName, HealthStatus, LLMHealth
+from actors.runtime import ChildSpec, EventBus, open_supervisor, request
+from messages.health import BreakerState, BreakerStateName, CheckNow, HealthStatus, LLMHealth
 
 
 class FakeProbe:
@@ -181,8 +181,8 @@ async def breaker_and_monitor(probe: FakeProbe, publish, **monitor_settings):
     async with open_supervisor(name="test") as supervisor:
         breaker = await supervisor.start(ChildSpec("llm-breaker", breaker_actor, args=(home,), capacity=BREAKER_INBOX))
         monitor = HealthMonitor(probe, publish=HealthReports(breaker, publish), **monitor_settings)
-        await supervisor.start(ChildSpec("llm-health", health_actor, args=(monitor, llm_events)))
-        yield home, BreakerClient(breaker)
+        health = await supervisor.start(ChildSpec("llm-health", health_actor, args=(monitor, llm_events)))
+        yield home, BreakerClient(breaker), health
         llm_events.close()
 
 
@@ -194,7 +194,7 @@ async def test_hung_server_opens_breaker_within_fast_cadence_plus_timeout(autoju
     cut_off: list[tuple[float, BreakerOpen]] = []
 
     async with breaker_and_monitor(probe, lambda _m: None, interval=60, in_flight_interval=2, timeout=3) as (
-        home, breaker,
+        home, breaker, _health,
     ):
 
         async def slow_call() -> None:
@@ -219,7 +219,7 @@ async def test_slow_model_with_answering_server_keeps_breaker_closed(autojump_cl
     probe = FakeProbe()
     published = Published()
 
-    async with breaker_and_monitor(probe, published) as (home, breaker):
+    async with breaker_and_monitor(probe, published) as (home, breaker, _health):
         start = trio.current_time()
         async with breaker.guard():
             await trio.sleep(100)  # the model is loading: 100 s to a first chunk
@@ -228,3 +228,23 @@ async def test_slow_model_with_answering_server_keeps_breaker_closed(autojump_cl
         fast_checks = offsets([t for t in probe.starts if start < t < start + 100], start)
     assert [e for e in published if isinstance(e, BreakerState)] == []
     assert fast_checks == list(range(2, 100, 2))  # every 2 s while the call ran
+
+
+async def test_a_crashed_health_actor_is_restarted_and_answers_the_next_check(autojump_clock):
+    """A probe bug (not an OSError) answers that CheckNow with the error and crashes the actor; the
+    supervisor restarts it on the same inbox and the next CheckNow is answered with a report."""
+    calls = 0
+
+    async def probe() -> LLMHealth:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("probe bug")
+        return LLMHealth("ollama", HealthStatus.HEALTHY, 0.0, "", trio.current_time())
+
+    async with breaker_and_monitor(probe, lambda _m: None) as (_home, _breaker, health):
+        with pytest.raises(RuntimeError, match="probe bug"):
+            await request(health, CheckNow(), timeout=5)
+        report = await request(health, CheckNow(), timeout=5)
+        assert report.status is HealthStatus.HEALTHY
+        assert health.statistics().incarnations == 2
