@@ -7,6 +7,8 @@ import enum
 import attrs
 from attrs import frozen
 
+from messages.scan import TickerResult
+
 
 class AgentRole(enum.Enum):
     BULL = "bull"
@@ -106,3 +108,30 @@ class DebateFinished:
     verdict: Verdict | None
     conviction: float | None
     reason: str | None  # failure kind / cut-off reason; None when completed
+
+
+def _nonempty_str(_inst: object, attribute: attrs.Attribute, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{attribute.name} must be a non-empty string, got {value!r}")
+
+
+@frozen(kw_only=True)
+class RunDebates:
+    """Request to the debate pool: debate ``candidates`` (ranked, checkpointed) for run ``run_id``.
+
+    The answer is the run's ``DebateSummary`` once its debates have ended and their rows are
+    written (or queued rows the store refused are listed in it).
+    """
+
+    run_id: str = attrs.field(validator=_nonempty_str)
+    candidates: tuple[TickerResult, ...] = attrs.field(
+        converter=tuple,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(TickerResult)),
+    )
+
+
+@frozen(kw_only=True)
+class CancelRun:
+    """To the debate pool: the requester of run ``run_id`` was cancelled; interrupt that run only."""
+
+    run_id: str = attrs.field(validator=_nonempty_str)

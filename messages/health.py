@@ -36,3 +36,22 @@ class BreakerState:
     state: BreakerStateName
     reason: str
     changed_at: float  # trio clock
+
+
+@frozen(kw_only=True)
+class CheckNow:
+    """Request to the health monitor: probe the LLM now; the answer is the :class:`LLMHealth`."""
+
+    why: str = "pre-check"
+
+
+@frozen(kw_only=True)
+class LLMCallsInFlight:
+    """The circuit breaker's admitted LLM calls went from none to some, or from some to none.
+
+    Published on the bus by the breaker; the health monitor switches to its fast cadence while
+    ``count > 0``.
+    """
+
+    count: int
+    at: float  # trio clock

@@ -13,7 +13,7 @@ import enum
 import attrs
 from attrs import frozen
 
-__all__ = ["AttemptOutcome", "BreakerMeaning"]
+__all__ = ["Admit", "AttemptOutcome", "BreakerMeaning", "PermitEnded"]
 
 
 class BreakerMeaning(enum.Enum):
@@ -82,3 +82,21 @@ class AttemptOutcome:
         if self.kind is None:
             return self.meaning.value
         return f"{self.kind} {self.http_status}" if self.http_status is not None else self.kind
+
+
+@frozen(kw_only=True)
+class Admit:
+    """Request to the circuit breaker: may one LLM call start now?
+
+    The answer is a permit handle (the breaker cancels its cancel scope if it opens while the
+    call runs) or a ``Failure(BreakerOpen)``. ``user`` names the caller ("debate", "news").
+    """
+
+    user: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+
+@frozen(kw_only=True)
+class PermitEnded:
+    """To the circuit breaker: the call admitted with permit ``permit_id`` has ended."""
+
+    permit_id: int = attrs.field(validator=attrs.validators.instance_of(int))

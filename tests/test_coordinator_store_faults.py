@@ -2,7 +2,7 @@
 
 import trio
 
-from actors.breaker.actor import open_breaker
+from actors.config import Settings
 from actors.debate.pool import DebatePool
 from actors.errors import DiskFull, StoreBusy
 from actors.coordinator import DebateSummary, run_status
@@ -11,13 +11,13 @@ from messages.debate import DebateStatus
 from messages.progress import PhaseStarted
 from messages.scan import Phase, RunStatus
 from messages.storage import FinishRun, RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate
-from tests.debate.fakes import FakeChat, memory_store
+from tests.debate.fakes import FakeChat, breaker_actor_from, memory_store
 from tests.test_coordinator import _scan
 
 
 async def _scan_with_pool(ms, *, latency=1.0, **kwargs):
-    async with open_breaker(publish=lambda e: None, failures=99, cooldown=30) as breaker:
-        pool = DebatePool(FakeChat(latency=latency), store=ms[1], breaker=breaker, publish=lambda e: None,
+    async with breaker_actor_from(Settings(breaker_failures=99, breaker_cooldown=30), lambda e: None) as breaker:
+        pool = DebatePool(FakeChat(latency=latency), store=ms[1], breaker=breaker.client, publish=lambda e: None,
                           concurrency=3)
         return await _scan(ms, debate=pool.run, **kwargs)
 

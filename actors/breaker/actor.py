@@ -1,9 +1,10 @@
-"""The circuit breaker actor: the single source of truth on whether LLM calls may run.
+"""The circuit breaker's state: the policy and the registry of admitted calls' cancel scopes.
 
-It is a plain object living in the same trio run as its callers: its methods are called
-directly and never block (the one background task is the cool-down timer). That keeps the
-decision and the cancellation of in-flight calls synchronous: when an attempt opens the
-breaker, every guarded call is cancelled before the reporting method returns.
+:class:`CircuitBreaker` is what the breaker *actor* (:mod:`actors.breaker.supervised`) owns: the
+actor's loop hands it every message and it decides synchronously, so that when an attempt opens
+the breaker every admitted call's cancel scope is cancelled before the next message is read.
+It is also usable in one task without the actor (``open_breaker`` + :meth:`CircuitBreaker.guard`),
+which the state-machine tests do; the product always goes through the actor.
 
 *Receives:* one :class:`~messages.llm.AttemptOutcome` per attempt of every LLM call, success
 included, from the LLM client's observer as each attempt ends, and
@@ -105,11 +106,14 @@ class Permit:
     permit: the permit only lets the breaker cut the call off (``cancel_reason`` says why).
     """
 
-    def __init__(self, generation: int, probe: bool) -> None:
+    def __init__(self, generation: int, probe: bool, permit_id: int = 0) -> None:
+        self.id = permit_id  # names the permit in a PermitEnded message
         self.generation = generation
         self.probe = probe  # the half-open probe call
         self.scope = trio.CancelScope()
         self.cancel_reason: str | None = None  # set when the breaker cut this call off
+        self.cut_by: BreakerState | None = None  # the opening that cut this call off
+        self.ended = False  # set by the caller as the call ends (the breaker prunes ended permits)
 
 
 class _Guard:
@@ -158,17 +162,32 @@ class CircuitBreaker:
         *,
         publish: Callable[[object], None],
         settings: BreakerSettings | None = None,
-        on_in_flight: Callable[[], None] | None = None,
+        inherit: CircuitBreaker | None = None,
     ) -> None:
         self._publish = publish
-        self._on_in_flight = on_in_flight
         self._policy = BreakerPolicy(settings, now=trio.current_time())
-        self._in_flight: set[Permit] = set()
+        self._in_flight: dict[int, Permit] = {}
+        self._next_id = 1
         self._generation = 0
         self._changed = trio.Event()  # replaced (after being set) on every change
         self._counts = dict.fromkeys(
             ("admitted", "rejected", "cut_off", "attempts", "late_attempts", "transitions", "publish_errors"), 0
         )
+        if inherit is not None:
+            self._adopt(inherit)
+
+    def _adopt(self, previous: CircuitBreaker) -> None:
+        """Take over a crashed predecessor's in-flight calls and counters; the policy starts CLOSED.
+
+        The calls stay under this breaker's control (an opening cuts them off); none of them is
+        the half-open probe any more (there is no half-open state to decide).
+        """
+        previous._prune()
+        for permit in previous._in_flight.values():
+            permit.probe = False
+            self._in_flight[permit.id] = permit
+        self._next_id = previous._next_id
+        self._counts.update(previous._counts)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -188,7 +207,8 @@ class CircuitBreaker:
 
     @property
     def in_flight_count(self) -> int:
-        """Guarded calls running now (the health monitor's ``in_flight`` is ``count > 0``)."""
+        """Admitted calls running now (the health monitor's fast cadence is on while > 0)."""
+        self._prune()
         return len(self._in_flight)
 
     def statistics(self) -> BreakerStatistics:
@@ -201,7 +221,7 @@ class CircuitBreaker:
             consecutive_failures=self._policy.consecutive_failures,
             window_calls=calls,
             window_failures=failed,
-            in_flight=len(self._in_flight),
+            in_flight=self.in_flight_count,
             **self._counts,
         )
 
@@ -214,6 +234,7 @@ class CircuitBreaker:
             TypeError: any other message type.
         """
         self._tick()
+        self._prune()
         now = trio.current_time()
         if isinstance(message, AttemptOutcome):
             self._counts["attempts"] += 1
@@ -277,24 +298,49 @@ class CircuitBreaker:
     def _tick(self) -> None:
         self._apply(self._policy.tick(trio.current_time()))
 
+    def probe_out(self) -> bool:
+        """True while HALF_OPEN with its one probe call running: an admission now would be refused
+        only until that call decides (the actor holds such requests instead of refusing them)."""
+        self._tick()
+        self._prune()
+        return self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight
+
+    def admit(self) -> Permit:
+        """Admit one call now and return its :class:`Permit`; end it with :meth:`end`.
+
+        Raises:
+            BreakerOpen: the breaker is open, or half-open with its one probe call out.
+        """
+        return self._admit()
+
+    def end(self, permit_id: int) -> None:
+        """The call admitted with ``permit_id`` has ended (unknown ids are ignored: already pruned)."""
+        permit = self._in_flight.get(permit_id)
+        if permit is not None:
+            self._leave(permit)
+
+    def _prune(self) -> None:
+        """Forget permits their callers marked ended (a PermitEnded message may come later, or never)."""
+        for permit in [p for p in self._in_flight.values() if p.ended]:
+            self._leave(permit)
+
     def _admit(self) -> Permit:
         self._tick()
+        self._prune()
         if not self._policy.allow(trio.current_time()):
             self._counts["rejected"] += 1
             raise BreakerOpen(self._policy.state)
         probe = self._policy.name is BreakerStateName.HALF_OPEN
-        permit = Permit(self._generation, probe)
+        permit = Permit(self._generation, probe, self._next_id)
+        self._next_id += 1
         self._counts["admitted"] += 1
-        self._in_flight.add(permit)
-        if len(self._in_flight) == 1 and self._on_in_flight is not None:
-            try:
-                self._on_in_flight()
-            except Exception:
-                logger.exception("the on_in_flight hook failed; the call goes ahead")
+        self._in_flight[permit.id] = permit
         return permit
 
     def _leave(self, permit: Permit) -> None:
-        self._in_flight.discard(permit)
+        permit.ended = True
+        if self._in_flight.pop(permit.id, None) is None:
+            return
         if permit.probe and permit.generation == self._generation:
             if self._policy.name is BreakerStateName.HALF_OPEN and self._policy.probe_in_flight:
                 logger.debug("half-open probe call ended without deciding; freeing the probe slot")
@@ -313,8 +359,9 @@ class CircuitBreaker:
             self._generation += 1
             logger.warning("circuit breaker OPEN: %s", event.reason)
             reason = f"circuit breaker opened: {event.reason}"
-            for permit in list(self._in_flight):
+            for permit in list(self._in_flight.values()):
                 permit.cancel_reason = reason
+                permit.cut_by = event
                 permit.scope.cancel(reason=reason)
                 self._counts["cut_off"] += 1
             self._in_flight.clear()
@@ -335,15 +382,13 @@ _SETTING_NAMES = tuple(a.name for a in attrs.fields(BreakerSettings))
 async def open_breaker(
     *,
     publish: Callable[[object], None],
-    on_in_flight: Callable[[], None] | None = None,
     **policy: Any,
 ) -> AsyncIterator[CircuitBreaker]:
     """Run a :class:`CircuitBreaker` (and its cool-down timer) for the ``async with`` block.
 
     ``policy`` takes the :class:`BreakerSettings` fields: ``failures``, ``failure_rate``,
-    ``window``, ``min_calls``, ``cooldown``. ``on_in_flight`` is called (sync) when the first
-    guarded call starts after none were running: wire it to the health monitor's
-    ``notify_in_flight``.
+    ``window``, ``min_calls``, ``cooldown``. In-task use (the state-machine tests); the product
+    runs the breaker as an actor (:mod:`actors.breaker.supervised`).
 
     An exception from the ``async with`` body is re-raised as itself (not in an ExceptionGroup).
 
@@ -356,7 +401,7 @@ async def open_breaker(
             f"unknown breaker setting {unknown[0]!r}; expected one of {', '.join(_SETTING_NAMES)}"
         )
     breaker = CircuitBreaker(
-        publish=publish, settings=BreakerSettings(**policy), on_in_flight=on_in_flight
+        publish=publish, settings=BreakerSettings(**policy)
     )
     async with open_background(breaker.run, reason="breaker closed"):
         yield breaker

@@ -18,7 +18,9 @@ the step to run (depth-first by rank, a new ticker promoted only when the end or
 needs it; see that module for the exact guarantee), with the limiter's current limit as the
 slot count.
 
-Every LLM call runs inside the circuit breaker's guard: when the breaker opens, in-flight calls
+Every LLM call is admitted by the circuit breaker actor (``Admit``, through
+:class:`~actors.breaker.supervised.BreakerClient`) and runs in its permit's cancel scope: when
+the breaker opens, in-flight calls
 are cancelled (their debates become CUT_OFF) and queued debates are SKIPPED, both with reason
 ``llm_stopped_responding``. At the phase deadline (``phase_timeout``) running debates are
 cancelled and marked CUT_OFF (reason ``deadline``); finished ones stay. When the whole phase is
@@ -36,11 +38,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 import attrs
 import trio
 
-from actors.breaker.actor import BreakerOpen, CircuitBreaker
+from actors.breaker.actor import BreakerOpen, Permit
 from actors.coordinator import DebateSummary
 from actors.core.prompts import REPLY_TYPES, build_messages
 from actors.debate.schedule import DebateSchedule
@@ -60,6 +64,13 @@ LLM_STOPPED = "llm_stopped_responding"
 DEADLINE = "deadline"
 INTERRUPTED = "interrupted"
 ROLES = (AgentRole.BULL, AgentRole.BEAR, AgentRole.RISK)
+
+
+class Admission(Protocol):
+    """Who admits LLM calls: the breaker actor's :class:`~actors.breaker.supervised.BreakerClient`
+    (or an in-task :class:`~actors.breaker.actor.CircuitBreaker`)."""
+
+    def guard(self) -> AbstractAsyncContextManager[Permit]: ...
 
 
 @attrs.frozen
@@ -107,7 +118,7 @@ class DebatePool:
         client: ChatClient,
         *,
         store: StoreClient,
-        breaker: CircuitBreaker,
+        breaker: Admission,
         publish: Callable[[object], None],
         concurrency: int = 3,
         limiter: ConcurrencyLimiter | None = None,
@@ -308,7 +319,7 @@ class DebatePool:
         each one ends; the whole call's outcome is not reported again.
         """
         self._calls += 1
-        with self._breaker.guard():
+        async with self._breaker.guard():
             return await self._client.complete(messages, reply_type, timeouts=self._timeouts)
 
     def _agent_outcome(self, run_id: str, ticker: str, role: AgentRole, outcome: CallOutcome) -> AgentOutcome:

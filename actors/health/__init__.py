@@ -7,4 +7,7 @@ from actors.health.monitor import (
     run_health_monitor,
 )
 
-__all__ = ["HealthMonitor", "HealthStatistics", "open_health_monitor", "run_health_monitor"]
+from actors.health.supervised import HealthReports, health_actor
+
+__all__ = ["HealthMonitor", "HealthReports", "HealthStatistics", "health_actor", "open_health_monitor",
+           "run_health_monitor"]

@@ -69,10 +69,6 @@ def _seconds(name: str, value: object) -> float:
     return float(value)
 
 
-def _never_in_flight() -> bool:
-    return False
-
-
 class HealthMonitor:
     """See the module docstring. Run :meth:`run` in a nursery or use :func:`open_health_monitor`."""
 
@@ -81,7 +77,7 @@ class HealthMonitor:
         probe: Probe,
         *,
         publish: Callable[[object], None],
-        in_flight: Callable[[], bool] = _never_in_flight,
+        in_flight: Callable[[], bool] | None = None,
         backend: str = "llm",
         interval: float = 60.0,
         in_flight_interval: float = 2.0,
@@ -93,7 +89,8 @@ class HealthMonitor:
             raise ConfigError(f"health backend must be a non-empty string, got {backend!r}")
         self._probe = probe
         self._publish = publish
-        self._in_flight = in_flight
+        self._in_flight = in_flight if in_flight is not None else self._calls_in_flight
+        self._busy = False  # set by note_calls_in_flight (the breaker's LLMCallsInFlight events)
         self.backend = backend
         self.interval = _seconds("interval", interval)
         self.in_flight_interval = _seconds("in_flight_interval", in_flight_interval)
@@ -128,6 +125,16 @@ class HealthMonitor:
         self._wake.set()
         self._wake = trio.Event()
 
+    def note_calls_in_flight(self, count: int) -> None:
+        """The breaker says ``count`` LLM calls are admitted now: fast cadence while > 0. Never blocks."""
+        busy = count > 0
+        if busy and not self._busy:
+            self.notify_in_flight()
+        self._busy = busy
+
+    def _calls_in_flight(self) -> bool:
+        return self._busy
+
     async def check_now(self) -> LLMHealth:
         """Probe once (within ``timeout``), publish the report and return it."""
         start = trio.current_time()
@@ -152,9 +159,15 @@ class HealthMonitor:
         self._report(health)
         return health
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Check at once, then on schedule, until cancelled."""
+    async def run(
+        self, *, check_first: bool = True, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Check at once (or, with ``check_first=False``, one period from now), then on schedule, until cancelled."""
         task_status.started()
+        if not check_first:
+            if self._last_start is None:
+                self._last_start = trio.current_time()
+            await self._wait_next()
         while True:
             await self.check_now()
             await self._wait_next()

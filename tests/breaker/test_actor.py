@@ -325,20 +325,6 @@ async def test_publish_failure_does_not_stop_the_opening(autojump_clock, caplog)
         assert "publishing the breaker state failed" in caplog.text
 
 
-async def test_on_in_flight_called_when_calls_start(autojump_clock):
-    """The hook runs when the first call starts, not for every concurrent one."""
-    calls: list[float] = []
-    async with open_breaker(publish=Published(), on_in_flight=lambda: calls.append(trio.current_time())) as breaker:
-        start = trio.current_time()
-        with breaker.guard():
-            with breaker.guard():
-                pass
-        await trio.sleep(1)
-        with breaker.guard():
-            pass
-    assert calls == [start, start + 1]
-
-
 async def test_bad_inputs_are_clear_errors(autojump_clock):
     """Unknown settings and message types are named in the error."""
     with pytest.raises(ConfigError, match="unknown breaker setting 'failure'; expected one of failures"):

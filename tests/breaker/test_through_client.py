@@ -11,13 +11,15 @@ import random
 import statistics
 
 import pytest
+import trio
+import trio.testing
 
-from actors.breaker.actor import BreakerOpen, open_breaker
-from actors.debate.wiring import breaker_observer
+from actors.breaker.actor import BreakerOpen
+from actors.breaker.supervised import AttemptReporter
 from actors.llm import ChatMessage
 from messages.debate import DebateStatus, Thesis
-from messages.health import BreakerStateName
-from tests.debate.fakes import MockOllama, debate_phase, ollama_client, settings
+from messages.health import BreakerState, BreakerStateName
+from tests.debate.fakes import MockOllama, breaker_actor_from, debate_phase, ollama_client, settings
 
 #: The issue's transient profile, scaled like bench/debate_faults.py: 0.2 s per reply, retry
 #: delays 0.2/0.4/0.8 s, 10 tickers on 3 workers; 20 % HTTP 500 and 15 % malformed JSON.
@@ -32,21 +34,19 @@ def scripted(*outcomes: str, then: str = "ok") -> MockOllama:
 
 
 async def one_call(server: MockOllama, **overrides):
-    """One complete() through the real client with its observer wired to a real breaker."""
+    """One complete() through the real client, its observer sending to the real breaker actor."""
     s = settings(**{**SCALED, **overrides})
     published: list = []
-    holder: list = []
-    client = ollama_client(s, breaker_observer(lambda: holder[0]), server)
-    try:
-        async with open_breaker(publish=published.append, failures=s.breaker_failures,
-                                min_calls=s.breaker_min_calls, window=s.breaker_window,
-                                failure_rate=s.breaker_failure_rate, cooldown=s.breaker_cooldown) as breaker:
-            holder.append(breaker)
-            with breaker.guard():
+    async with breaker_actor_from(s, published.append) as breaker:
+        client = ollama_client(s, AttemptReporter(breaker.address), server)
+        try:
+            async with breaker.client.guard():
                 outcome = await client.complete(MESSAGES, Thesis)
-            return outcome, breaker.statistics(), published
-    finally:
-        await client.aclose()
+            await trio.testing.wait_all_tasks_blocked()  # the breaker has read its inbox
+            states = [e for e in published if isinstance(e, BreakerState)]
+            return outcome, breaker.statistics(), states
+        finally:
+            await client.aclose()
 
 
 async def test_fast_500s_and_malformed_replies_reset_the_streak(autojump_clock):

@@ -18,14 +18,15 @@ import trio
 
 from actors.config import Settings
 from actors.coordinator import DebateSummary
-from actors.debate.wiring import client_settings, open_debate_runner
+from actors.breaker.supervised import BREAKER_INBOX, BreakerClient, BreakerHome, breaker_actor
+from actors.debate.wiring import breaker_settings, client_settings, open_debate_runner
 from actors.llm.budget import FIRST_CHUNK_LISTENER
 from actors.llm.protocol import ChatMessage
 from actors.fakes.ollama_profile import Profile, plan_outcome, request_rng
 from actors.fakes.ollama_replies import chat_chunk, chat_final, error_body, reply_content, tags_body
 from actors.llm.ollama_client import OllamaChat
 from actors.llm.outcome import CallOutcome, FailureKind
-from actors.runtime import spawn
+from actors.runtime import Address, ChildSpec, open_supervisor, spawn
 from actors.store.client import StoreClient
 from actors.fakes.memory_persister import MemoryPersister
 from messages.debate import RiskAssessment, Stance, Thesis, Verdict
@@ -247,6 +248,31 @@ async def memory_store():
         address = await spawn(nursery, memory.run, name="persister")
         yield memory, StoreClient(address, timeout=30)
         address.close()
+
+
+@attrs.frozen
+class RunningBreaker:
+    """The breaker actor under a supervisor, as the product starts it, and the handles to it."""
+
+    address: Address
+    home: BreakerHome
+
+    @property
+    def client(self) -> BreakerClient:
+        return BreakerClient(self.address)
+
+    def statistics(self):
+        assert self.home.current is not None
+        return self.home.current.statistics()
+
+
+@asynccontextmanager
+async def breaker_actor_from(s: Settings, publish: Callable[[object], None]):
+    """The breaker actor with ``s``'s policy, supervised, publishing to ``publish``; yields a :class:`RunningBreaker`."""
+    home = BreakerHome(breaker_settings(s), publish)
+    async with open_supervisor(name="test") as supervisor:
+        address = await supervisor.start(ChildSpec("llm-breaker", breaker_actor, args=(home,), capacity=BREAKER_INBOX))
+        yield RunningBreaker(address, home)
 
 
 def settings(**overrides) -> Settings:

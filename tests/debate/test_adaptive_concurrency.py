@@ -13,14 +13,14 @@ import math
 import httpx
 import pytest
 
-from actors.breaker.actor import open_breaker
+from actors.breaker.supervised import AttemptReporter
+from actors.config import Settings
 from actors.debate.pool import DebatePool
-from actors.debate.wiring import breaker_observer
 from actors.llm import RetryPolicy, Timeouts
 from actors.llm.limiter import AdaptiveLimit, ConcurrencyLimiter
 from actors.llm.ollama_client import OllamaChat
 from messages.storage import BeginRun
-from tests.debate.fakes import memory_store, ticker_results
+from tests.debate.fakes import breaker_actor_from, memory_store, ticker_results
 from tests.llm.capacity_server import CapacityServer
 
 LATENCY = 0.2
@@ -31,18 +31,16 @@ async def _phase(capacity: int, limiter: ConcurrencyLimiter, n: int = 10):
     server = CapacityServer(capacity, prefill=0.01, generation=LATENCY - 0.01)
     async with memory_store() as (memory, store):
         await store.send(BeginRun("cap", dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", n))
-        holder = []
-        client = OllamaChat(model="m", host="http://ollama.test:11434", transport=httpx.MockTransport(server),
-                            timeouts=TIMEOUTS, retry=RetryPolicy(delays=(0.2, 0.4, 0.8), jitter=0),
-                            observer=breaker_observer(lambda: holder[0] if holder else None))
-        try:
-            async with open_breaker(publish=lambda e: None) as breaker:
-                holder.append(breaker)
-                pool = DebatePool(client, store=store, breaker=breaker, publish=lambda e: None,
+        async with breaker_actor_from(Settings(), lambda e: None) as breaker:
+            client = OllamaChat(model="m", host="http://ollama.test:11434", transport=httpx.MockTransport(server),
+                                timeouts=TIMEOUTS, retry=RetryPolicy(delays=(0.2, 0.4, 0.8), jitter=0),
+                                observer=AttemptReporter(breaker.address))
+            try:
+                pool = DebatePool(client, store=store, breaker=breaker.client, publish=lambda e: None,
                                   limiter=limiter, phase_timeout=60.0)
                 summary = await pool.run("cap", ticker_results(n))
-        finally:
-            await client.aclose()
+            finally:
+                await client.aclose()
     return summary, server
 
 

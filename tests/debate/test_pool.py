@@ -5,12 +5,12 @@ import datetime as dt
 import pytest
 import trio
 
-from actors.breaker.actor import open_breaker
+from actors.config import Settings
 from actors.debate.pool import DebatePool, PoolStatistics
 from actors.llm.outcome import FailureKind
 from messages.debate import AgentRole, DebateStatus
 from messages.storage import BeginRun
-from tests.debate.fakes import FakeChat, memory_store, ticker_results
+from tests.debate.fakes import FakeChat, breaker_actor_from, memory_store, ticker_results
 
 RUN = "run-1"
 
@@ -24,8 +24,8 @@ async def _run_pool(client_kwargs, n=10, *, concurrency=3, phase_timeout=600.0, 
     async with memory_store() as (memory, store):
         await _begin(store)
         client = FakeChat(**client_kwargs)
-        async with open_breaker(publish=published.append, failures=failures, cooldown=30) as breaker:
-            pool = DebatePool(client, store=store, breaker=breaker, publish=published.append,
+        async with breaker_actor_from(Settings(breaker_failures=failures, breaker_cooldown=30), published.append) as breaker:
+            pool = DebatePool(client, store=store, breaker=breaker.client, publish=published.append,
                               concurrency=concurrency, phase_timeout=phase_timeout)
             summary = await pool.run(RUN, ticker_results(n))
     return summary, memory, client, published
@@ -59,8 +59,8 @@ async def test_each_thesis_is_saved_as_soon_as_it_exists(autojump_clock):
     """A thesis is in the store while other debates are still running."""
     async with memory_store() as (memory, store):
         await _begin(store)
-        async with open_breaker(publish=lambda e: None) as breaker:
-            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None, concurrency=2)
+        async with breaker_actor_from(Settings(), lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker.client, publish=lambda e: None, concurrency=2)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(pool.run, RUN, ticker_results(4))
                 await trio.sleep(1.5)
@@ -103,8 +103,8 @@ async def test_two_runs_at_once_share_slots_but_not_state(autojump_clock):
     async with memory_store() as (memory, store):
         for run_id in ("run-a", "run-b"):
             await store.send(BeginRun(run_id, dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", 4))
-        async with open_breaker(publish=lambda e: None) as breaker:
-            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None,
+        async with breaker_actor_from(Settings(), lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker.client, publish=lambda e: None,
                               concurrency=4)
             summaries = {}
 
@@ -131,8 +131,8 @@ async def test_an_interrupted_phase_cuts_off_started_debates_waiting_for_a_slot(
     Every started debate is CUT_OFF 'interrupted'; only the calls in flight get a cancelled row."""
     async with memory_store() as (memory, store):
         await _begin(store)
-        async with open_breaker(publish=lambda e: None) as breaker:
-            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None,
+        async with breaker_actor_from(Settings(), lambda e: None) as breaker:
+            pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker.client, publish=lambda e: None,
                               concurrency=3)
             with trio.move_on_after(2.5):
                 await pool.run(RUN, ticker_results(5))

@@ -4,22 +4,22 @@ import datetime as dt
 
 import trio
 
-from actors.breaker.actor import open_breaker
+from actors.config import Settings
 from actors.coordinator import run_status
 from actors.debate.pool import DebatePool
 from actors.errors import StoreBusy
 from messages.debate import AgentRole, DebateStatus
 from messages.scan import RunStatus
 from messages.storage import BeginRun, SaveAgentOutcome, SaveDebate
-from tests.debate.fakes import FakeChat, memory_store, ticker_results
+from tests.debate.fakes import FakeChat, breaker_actor_from, memory_store, ticker_results
 
 RUN = "run-1"
 
 
 async def _pool_run(memory, store, n, *, concurrency=3, latency=1.0):
     await store.send(BeginRun(RUN, dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", n))
-    async with open_breaker(publish=lambda e: None, failures=99, cooldown=30) as breaker:
-        pool = DebatePool(FakeChat(latency=latency), store=store, breaker=breaker, publish=lambda e: None,
+    async with breaker_actor_from(Settings(breaker_failures=99, breaker_cooldown=30), lambda e: None) as breaker:
+        pool = DebatePool(FakeChat(latency=latency), store=store, breaker=breaker.client, publish=lambda e: None,
                           concurrency=concurrency)
         return await pool.run(RUN, ticker_results(n))
 

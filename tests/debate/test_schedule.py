@@ -17,12 +17,12 @@ import random
 import pytest
 import trio
 
-from actors.breaker.actor import open_breaker
+from actors.config import Settings
 from actors.debate.pool import DebatePool
 from actors.debate.schedule import DebateSchedule
 from messages.debate import AgentRole, DebateStatus
 from messages.storage import BeginRun
-from tests.debate.fakes import FakeChat, memory_store, ticker_results
+from tests.debate.fakes import FakeChat, breaker_actor_from, memory_store, ticker_results
 
 SIZES = [(n, c) for n in range(1, 31) for c in range(1, 9)]
 
@@ -136,8 +136,8 @@ class TestPure:
 
 async def _pool_run(store, run_id: str, n: int, c: int, phase_timeout: float):
     await store.send(BeginRun(run_id, dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), "sim", n))
-    async with open_breaker(publish=lambda e: None) as breaker:
-        pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker, publish=lambda e: None,
+    async with breaker_actor_from(Settings(), lambda e: None) as breaker:
+        pool = DebatePool(FakeChat(latency=1.0), store=store, breaker=breaker.client, publish=lambda e: None,
                           concurrency=c, phase_timeout=phase_timeout)
         start = trio.current_time()
         summary = await pool.run(run_id, ticker_results(n))

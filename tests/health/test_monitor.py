@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import asynccontextmanager
 
 import pytest
 import trio
 import trio.testing
 
-from actors.breaker import BreakerOpen, open_breaker
+from actors.breaker import BreakerClient, BreakerHome, BreakerOpen, BreakerSettings, breaker_actor
+from actors.breaker.supervised import BREAKER_INBOX
 from actors.errors import ConfigError
-from actors.health import HealthMonitor, open_health_monitor, run_health_monitor
+from actors.health import HealthMonitor, HealthReports, health_actor, open_health_monitor, run_health_monitor
 from actors.llm.outcome import attempt_outcome
-from messages.health import BreakerStateName, HealthStatus, LLMHealth
+from actors.runtime import ChildSpec, EventBus, open_supervisor, request
+from messages.health import BreakerState, BreakerStateName, CheckNow, HealthStatus, LLMHealth
 
 
 class FakeProbe:
@@ -164,39 +167,47 @@ async def test_run_health_monitor_hands_back_the_monitor(autojump_clock):
         nursery.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def breaker_and_monitor(probe: FakeProbe, publish, **monitor_settings):
+    """The breaker and health actors as the wiring starts them: supervised, the monitor's reports
+    sent to the breaker's inbox, the breaker's LLMCallsInFlight reaching the monitor over a bus."""
+    llm_events = EventBus(name="llm")
+
+    def tee(event: object) -> None:
+        publish(event)
+        llm_events.publish(event)
+
+    home = BreakerHome(BreakerSettings(), tee)
+    async with open_supervisor(name="test") as supervisor:
+        breaker = await supervisor.start(ChildSpec("llm-breaker", breaker_actor, args=(home,), capacity=BREAKER_INBOX))
+        monitor = HealthMonitor(probe, publish=HealthReports(breaker, publish), **monitor_settings)
+        health = await supervisor.start(ChildSpec("llm-health", health_actor, args=(monitor, llm_events)))
+        yield home, BreakerClient(breaker), health
+        llm_events.close()
+
+
 @pytest.mark.parametrize("hang_at", [19.0001, 20.5, 20.9999])
 async def test_hung_server_opens_breaker_within_fast_cadence_plus_timeout(autojump_clock, hang_at):
     """With a call in flight and the server hanging from T, the breaker opens by T + 2 + 3 and cuts the call off."""
     start = trio.current_time()
     probe = FakeProbe(hang_from=start + hang_at)
     cut_off: list[tuple[float, BreakerOpen]] = []
-    monitor: HealthMonitor | None = None
 
-    def notify() -> None:
-        assert monitor is not None
-        monitor.notify_in_flight()
+    async with breaker_and_monitor(probe, lambda _m: None, interval=60, in_flight_interval=2, timeout=3) as (
+        home, breaker, _health,
+    ):
 
-    async with open_breaker(publish=lambda _m: None, on_in_flight=notify) as breaker:
-        async with open_health_monitor(
-            probe,
-            publish=breaker.receive,
-            in_flight=lambda: breaker.in_flight_count > 0,
-            interval=60,
-            in_flight_interval=2,
-            timeout=3,
-        ) as monitor:
+        async def slow_call() -> None:
+            try:
+                async with breaker.guard():
+                    await trio.sleep(10_000)  # waiting for a first chunk that never comes
+            except BreakerOpen as exc:
+                cut_off.append((trio.current_time(), exc))
 
-            async def slow_call() -> None:
-                try:
-                    with breaker.guard():
-                        await trio.sleep(10_000)  # waiting for a first chunk that never comes
-                except BreakerOpen as exc:
-                    cut_off.append((trio.current_time(), exc))
-
-            await trio.sleep(5)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(slow_call)
-        state = breaker.state
+        await trio.sleep(5)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(slow_call)
+        state = home.current.state
     assert state.state is BreakerStateName.OPEN
     assert state.reason == "health: timeout — no answer within 3 s"
     assert state.changed_at <= start + hang_at + 2 + 3
@@ -206,18 +217,34 @@ async def test_hung_server_opens_breaker_within_fast_cadence_plus_timeout(autoju
 async def test_slow_model_with_answering_server_keeps_breaker_closed(autojump_clock):
     """A long call while the cheap endpoint answers is left alone: the breaker stays closed."""
     probe = FakeProbe()
-    monitor: HealthMonitor | None = None
     published = Published()
 
-    async with open_breaker(publish=published, on_in_flight=lambda: monitor.notify_in_flight()) as breaker:
-        async with open_health_monitor(
-            probe, publish=breaker.receive, in_flight=lambda: breaker.in_flight_count > 0
-        ) as monitor:
-            start = trio.current_time()
-            with breaker.guard():
-                await trio.sleep(100)  # the model is loading: 100 s to a first chunk
-                breaker.receive(attempt_outcome(None))  # the attempt answered
-            assert trio.current_time() - start == 100
-            fast_checks = offsets([t for t in probe.starts if start < t < start + 100], start)
-    assert published == []
+    async with breaker_and_monitor(probe, published) as (home, breaker, _health):
+        start = trio.current_time()
+        async with breaker.guard():
+            await trio.sleep(100)  # the model is loading: 100 s to a first chunk
+            breaker.address.send_nowait(attempt_outcome(None))  # the attempt answered
+        assert trio.current_time() - start == 100
+        fast_checks = offsets([t for t in probe.starts if start < t < start + 100], start)
+    assert [e for e in published if isinstance(e, BreakerState)] == []
     assert fast_checks == list(range(2, 100, 2))  # every 2 s while the call ran
+
+
+async def test_a_crashed_health_actor_is_restarted_and_answers_the_next_check(autojump_clock):
+    """A probe bug (not an OSError) answers that CheckNow with the error and crashes the actor; the
+    supervisor restarts it on the same inbox and the next CheckNow is answered with a report."""
+    calls = 0
+
+    async def probe() -> LLMHealth:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("probe bug")
+        return LLMHealth("ollama", HealthStatus.HEALTHY, 0.0, "", trio.current_time())
+
+    async with breaker_and_monitor(probe, lambda _m: None) as (_home, _breaker, health):
+        with pytest.raises(RuntimeError, match="probe bug"):
+            await request(health, CheckNow(), timeout=5)
+        report = await request(health, CheckNow(), timeout=5)
+        assert report.status is HealthStatus.HEALTHY
+        assert health.statistics().incarnations == 2
