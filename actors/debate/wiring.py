@@ -112,6 +112,7 @@ async def open_debate_runner(
     publish: Callable[[object], None],
     disabled: str | None,
     client_factory: Callable[[Observer], ChatClient] | None = None,
+    supervisor: object | None = None,  # accepted and ignored until sys-llm starts the LLM actors under it
 ) -> AsyncIterator[tuple[DebateRunner | None, str | None]]:
     """Yield ``(runner, None)``, or ``(None, reason)`` when debates are off by configuration.
 
