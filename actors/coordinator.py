@@ -42,6 +42,7 @@ from actors.fetch_actor import FetcherClient
 from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
 from actors.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.serving import single_cause
 from actors.store.client import StoreClient
 from messages.debate import AgentOutcome, DebateFinished
 from messages.market import DataError
@@ -194,7 +195,8 @@ async def run_scan(
         if _is_cancellation(exc):
             reason = f"interrupted by the user or the service manager during {phases.current}"
         else:
-            reason = f"stopped by an internal error during {phases.current}: {type(exc).__name__}: {exc}"
+            cause = single_cause(exc)
+            reason = f"stopped by an internal error during {phases.current}: {type(cause).__name__}: {cause}"
         await _mark_interrupted(store, run_id, started, reason)
         raise
 

@@ -28,7 +28,7 @@ from actors.config import Settings
 from actors.coordinator import DebateRunner, ScanOutcome, new_run_id, run_scan
 from actors.fetch_actor import FetcherClient
 from actors.runtime import Address, Failure, Request, answer, request
-from actors.serving import HandlerCrashed
+from actors.serving import HandlerCrashed, single_cause
 from actors.store.client import StoreClient
 from messages.scan import ScanRequested
 from messages.system import CancelScan
@@ -76,8 +76,9 @@ async def run_coordinator(
             payload = message.payload
             if isinstance(payload, ScanRequested):
                 run_id = payload.run_id or new_run_id()
-                if run_id in scans:
-                    answer(message, Failure(ValueError(f"run_id: scan {run_id} is already running")))
+                refused = _refusal(payload, run_id, deps, scans)
+                if refused is not None:
+                    answer(message, Failure(refused))
                     continue
                 scans[run_id] = _InFlight()  # registered before the next message: a CancelScan behind it finds it
                 nursery.start_soon(_scan, message, payload, run_id, deps, scans)
@@ -85,6 +86,18 @@ async def run_coordinator(
                 nursery.start_soon(_cancel, message, payload.run_id, scans)
             else:
                 answer(message, Failure(ValueError(f"coordinator: cannot handle {type(payload).__name__}")))
+
+
+def _refusal(
+    payload: ScanRequested, run_id: str, deps: CoordinatorDeps, scans: dict[str, _InFlight]
+) -> ValueError | None:
+    """Why a scan request cannot start (naming the field), or None."""
+    if run_id in scans:
+        return ValueError(f"run_id: scan {run_id} is already running")
+    source = getattr(deps.fetcher.provider, "name", None)
+    if payload.source != source:
+        return ValueError(f"source: this system fetches from {source!r}, not {payload.source!r}")
+    return None
 
 
 async def _scan(
@@ -109,8 +122,9 @@ async def _scan(
         if flight.scope.cancelled_caught:
             outcome = Failure(ScanCancelled(run_id))
     except Exception as exc:  # run_scan marked the run INTERRUPTED; the other scans go on
-        logger.error("run %s stopped: %s: %s", run_id, type(exc).__name__, exc)
-        outcome = Failure(exc)
+        cause = single_cause(exc)
+        logger.error("run %s stopped: %s: %s", run_id, type(cause).__name__, cause)
+        outcome = Failure(cause)
     finally:
         del scans[run_id]
         flight.done.set()

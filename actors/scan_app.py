@@ -21,7 +21,7 @@ import attrs
 import trio
 
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from actors.config import Settings, settings_snapshot
+from actors.config import Settings
 from actors.coordinator import ScanOutcome, new_run_id
 from actors.debate.wiring import client_settings
 from actors.display import ProgressDisplay, render_report

@@ -56,7 +56,7 @@ async def serve(
             async for message in inbox:
                 nursery.start_soon(_handle_one, message, handle, actor, crash)
     except BaseExceptionGroup as group:
-        cause = _cause(group)
+        cause = single_cause(group)
         if cause is not group:
             raise cause from None
         raise
@@ -66,7 +66,7 @@ async def _handle_one(message: Any, handle: Handler, actor: str, crash: list[Bas
     try:
         await handle(message)
     except BaseException as caught:
-        exc = _cause(caught)
+        exc = single_cause(caught)
         if isinstance(exc, Exception):
             crash.append(exc)
         if isinstance(message, Request):
@@ -84,8 +84,8 @@ async def _handle_one(message: Any, handle: Handler, actor: str, crash: list[Bas
         raise
 
 
-def _cause(exc: BaseException) -> BaseException:
-    """The one Exception inside ``exc``'s groups, if there is exactly one; else ``exc``."""
+def single_cause(exc: BaseException) -> BaseException:
+    """The one Exception inside ``exc``'s (nested) groups, if there is exactly one; else ``exc``."""
     errors = [e for e in _leaves(exc) if isinstance(e, Exception)]
     return errors[0] if len(errors) == 1 else exc
 

@@ -128,7 +128,10 @@ async def test_a_fetcher_crash_loop_stops_the_system_with_one_error_naming_the_f
     assert error.actor == "fetcher"
     assert isinstance(error.last_error, RuntimeError) and "provider bug on" in str(error)
     assert system.supervisor.statistics().restarts["fetcher"] == 2
-    assert memory.runs["A"].status is RunStatus.INTERRUPTED  # the persister outlived the coordinator
+    run = memory.runs["A"]
+    assert run.status is RunStatus.INTERRUPTED  # the persister outlived the coordinator
+    assert "stopped by an internal error during data_fetch+scoring" in run.status_reason
+    assert "actor 'fetcher'" in run.status_reason
 
 
 async def test_leaving_the_system_stops_the_coordinator_before_the_persister(autojump_clock):
@@ -187,3 +190,12 @@ async def test_a_scan_with_a_run_id_already_running_is_refused(autojump_clock):
             with pytest.raises(ValueError, match="run_id: scan A is already running"):
                 await system.scan(_request("A", universe))
     assert memory.runs["A"].status is RunStatus.COMPLETED
+
+
+async def test_a_scan_from_another_source_is_refused_naming_the_field(autojump_clock):
+    memory = MemoryPersister()
+    async with _system(SlowSim(), memory) as system:
+        request = ScanRequested(("AAPL",), "snapshot", dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc), run_id="X")
+        with pytest.raises(ValueError, match="source: this system fetches from 'sim', not 'snapshot'"):
+            await system.scan(request)
+    assert "X" not in memory.runs
