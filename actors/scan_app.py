@@ -34,6 +34,10 @@ from messages.scan import RunStatus, ScanRequested
 
 logger = logging.getLogger(__name__)
 
+#: How long bin/scan waits, after a signal, for the coordinator to mark the run INTERRUPTED
+#: (the mark itself is bounded to 5 s; start-up recovery marks it if we are gone first).
+CANCEL_WAIT = 30.0
+
 
 def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
     from actors.cli import db_path_for
@@ -121,8 +125,8 @@ async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interact
                         shown.start_soon(_show_progress, system.bus, display)
                         with scan_scope:
                             outcome = await system.scan(request)
-                        if scan_scope.cancelled_caught:  # wait until the run is marked INTERRUPTED
-                            with trio.CancelScope(shield=True):
+                        if scan_scope.cancelled_caught:  # wait (bounded) until the run is marked INTERRUPTED
+                            with trio.CancelScope(shield=True, deadline=trio.current_time() + CANCEL_WAIT):
                                 await system.cancel_scan(run_id)
                         shown.cancel_scope.cancel()
             nursery.cancel_scope.cancel()
