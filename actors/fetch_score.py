@@ -184,7 +184,9 @@ async def _in_workers(
                 done[index] = await context.run_sync(
                     _run_job, job, chunks[index], kill_on_cancel=True, limiter=run_limiter
                 )
-            except trio_parallel.BrokenWorkerError as exc:  # killed (OOM, a signal): nothing is lost
+            # Killed (OOM, a signal): nothing is lost. trio-parallel reports a worker killed
+            # mid-answer as OSError (end of file on its pipe) rather than BrokenWorkerError.
+            except (trio_parallel.BrokenWorkerError, OSError) as exc:
                 logger.warning(
                     "a worker process died (%s); fetching and scoring its %d tickers in this process",
                     exc.args[0] if exc.args else exc, len(chunks[index]),
@@ -199,14 +201,23 @@ async def _in_workers(
             await slots.acquire()
             nursery.start_soon(run_chunk, index, context)
 
-    async with send, trio_parallel.open_worker_context(idle_timeout=5.0) as context:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(dispatch, context, nursery)
-            for index, event in enumerate(ready):  # in universe order: the same stream as in-process
-                await event.wait()
-                scans, done[index] = done[index], None
-                for scan in scans or ():
-                    await send.send(scan)
+    streamed = False
+    async with send:
+        try:
+            async with trio_parallel.open_worker_context(idle_timeout=5.0) as context:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(dispatch, context, nursery)
+                    for index, event in enumerate(ready):  # in universe order: the same stream as in-process
+                        await event.wait()
+                        scans, done[index] = done[index], None
+                        for scan in scans or ():
+                            await send.send(scan)
+                streamed = True
+        except trio_parallel.BrokenWorkerError as exc:  # at shutdown: a killed worker was still in the pool
+            if not streamed:
+                raise
+            logger.warning("worker processes did not shut down cleanly (%s); every chunk was already done",
+                           exc.args[0] if exc.args else exc)
 
 
 @attrs.frozen
