@@ -10,6 +10,8 @@ that explains the failure best:
     BrokenPipeError (stdout closed)        "error: the output was closed..."  exit 1
     ConfigError, UsageError                "error: <message>"                 exit 2
     StoreError (DiskFull included)         "error: database: <message>"       exit 1
+    SupervisorEscalation (the system)      "error: actor 'x' exceeded its      exit 1
+                                            restart limit ...; last error: ..."
     other OptionAlphaError                 "error: <message>"                 its exit_code
     anything else (a bug)                  "internal error: <Type>: <message> (run with --debug
                                             for the traceback)"              exit 1
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
+from actors.runtime import SupervisorEscalation
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves"]
 
@@ -46,7 +49,7 @@ def _rank(exc: BaseException) -> int:
         return 0
     if isinstance(exc, (ConfigError, UsageError)):
         return 1
-    if isinstance(exc, OptionAlphaError):
+    if isinstance(exc, (OptionAlphaError, SupervisorEscalation)):
         return 2
     return 3
 
@@ -60,6 +63,8 @@ def _describe(exc: BaseException) -> tuple[str, int]:
         return f"error: database: {exc}", EXIT_FAILED
     if isinstance(exc, OptionAlphaError):
         return f"error: {exc}", exc.exit_code
+    if isinstance(exc, SupervisorEscalation):  # the system stopped: one line naming the actor and its error
+        return f"error: {exc}", EXIT_FAILED
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return (f"internal error: {type(exc).__name__}{': ' + text if text else ''} "
             "(run with --debug for the traceback)"), EXIT_FAILED

@@ -1,4 +1,7 @@
-"""The coordinator actor: one per scan; drives the phases and reports progress.
+"""One scan's phases: :func:`run_scan` is the task the coordinator actor runs per scan.
+
+The actor itself (its inbox, concurrent scans, cancelling one) is
+:mod:`actors.coordinator_actor`; everything here is per scan, in the scan's task.
 
 *Receives:* a :class:`~messages.scan.ScanRequested` (through :func:`run_scan`), the
 :class:`~actors.fetch_score.TickerScan` stream (each ticker fetched and scored, in this process
@@ -6,7 +9,7 @@ or in worker processes: ``scan_workers``), store acknowledgements, and the debat
 *Sends:* progress events (``PhaseStarted``/``PhaseProgress``/``PhaseFinished``/``RunFinished``)
 through ``publish``; store commands (``BeginRun``, ``RecordPhase``, ``SaveCheckpoint``,
 ``FinishRun``) to the persister, each awaited until committed.
-*Owns:* the run id, phase timings, and the in-memory results until the checkpoint commits.
+*Owns (per scan, in its task):* the run id, phase timings, and the in-memory results until the checkpoint commits.
 
 Phases, in order: ``data_fetch → scoring → catalysts → options → persist → ai_debate``.
 Fetching and scoring overlap (a ticker is scored as soon as its data arrives). The checkpoint
@@ -33,10 +36,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import attrs
 import trio
 
+from actors.config import Settings
 from actors.errors import StoreError
+from actors.fetch_actor import FetcherClient
 from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
 from actors.core.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.serving import single_cause
 from actors.store.client import StoreClient
 from messages.debate import AgentOutcome, DebateFinished
 from messages.market import DataError
@@ -156,15 +162,19 @@ async def run_scan(
     request: ScanRequested,
     *,
     run_id: str,
-    settings: object,
-    fetcher: Fetcher,
+    settings: Settings,
+    fetcher: Fetcher | FetcherClient,
     store: StoreClient,
     publish: Publish,
     debate: DebateRunner | None,
     debate_disabled_reason: str | None = None,
     settings_json: str = "{}",
 ) -> ScanOutcome:
-    """Run one scan through every phase; see the module docstring."""
+    """Run one scan through every phase; see the module docstring.
+
+    ``fetcher`` is the fetcher actor's client (the system) or a :class:`Fetcher` used directly
+    in this task (tests and benchmarks of the phases alone).
+    """
     started = trio.current_time()
     phases = _Phases(run_id, publish, store)
     tickers = request.universe
@@ -185,7 +195,8 @@ async def run_scan(
         if _is_cancellation(exc):
             reason = f"interrupted by the user or the service manager during {phases.current}"
         else:
-            reason = f"stopped by an internal error during {phases.current}: {type(exc).__name__}: {exc}"
+            cause = single_cause(exc)
+            reason = f"stopped by an internal error during {phases.current}: {type(cause).__name__}: {cause}"
         await _mark_interrupted(store, run_id, started, reason)
         raise
 
@@ -246,7 +257,10 @@ async def _run_phases(
     every = max(1, len(tickers) // 200)  # progress events: at most ~200 per phase, and the last one
 
     async def fetch() -> None:
-        await fetch_and_score(fetcher, tickers, send, workers=workers)
+        if isinstance(fetcher, FetcherClient):
+            await fetcher.fetch_and_score(tickers, send, workers=workers, run_id=run_id)
+        else:
+            await fetch_and_score(fetcher, tickers, send, workers=workers)
         await phases.finish(Phase.DATA_FETCH, errors=fetch_errors)
 
     async with trio.open_nursery() as nursery:

@@ -1,4 +1,7 @@
-"""The fetcher actor: market data for a universe, with bounded concurrency, rate limits and retries.
+"""The fetcher's engine: market data for a universe, with bounded concurrency, rate limits and retries.
+
+The fetcher actor (:mod:`actors.fetch_actor`) owns one :class:`Fetcher` and serves every scan
+with it; tests and benchmarks of the phases alone call it directly.
 
 *Receives:* a universe (tuple of tickers) through :meth:`Fetcher.fetch_universe`, and the top-N
 tickers through :meth:`Fetcher.fetch_chains`.

@@ -1,7 +1,8 @@
-"""Wires one ``bin/scan`` run: persister, bus, fetcher, coordinator, debate pool, display.
+"""One ``bin/scan`` run: open the actor system (:mod:`actors.system`), send one scan, show it, stop.
 
 The CLI calls :func:`run_scan_command` with loaded settings; it returns the exit code.
-Ctrl-C and SIGTERM cancel the scan; the coordinator marks the run INTERRUPTED and we exit 130.
+Ctrl-C and SIGTERM cancel the scan (a ``CancelScan`` to the coordinator, which marks the run
+INTERRUPTED) and we exit 130.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import functools
 import itertools
 import logging
 import signal
@@ -21,21 +21,22 @@ import attrs
 import trio
 
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from actors.config import Settings, settings_snapshot
-from actors.coordinator import ScanOutcome, new_run_id, run_scan, snapshot_json
-from actors.debate.wiring import client_settings, open_debate_runner
+from actors.config import Settings
+from actors.coordinator import ScanOutcome, new_run_id
+from actors.debate.wiring import client_settings
 from actors.display import ProgressDisplay, render_report
-from actors.fetcher import Fetcher
-from actors.providers.base import make_provider
 from actors.report import iter_json, scan_report
-from actors.runtime import EventBus, spawn, stop
-from actors.store.client import StoreClient
-from actors.store.persister import run_persister, store_options
+from actors.runtime import EventBus
 from actors.store.reader import open_reader
+from actors.system import open_system
 from actors.errors import ConfigError, StoreError
 from messages.scan import RunStatus, ScanRequested
 
 logger = logging.getLogger(__name__)
+
+#: How long bin/scan waits, after a signal, for the coordinator to mark the run INTERRUPTED
+#: (the mark itself is bounded to 5 s; start-up recovery marks it if we are gone first).
+CANCEL_WAIT = 30.0
 
 
 def run_scan_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -102,59 +103,33 @@ def _disabled_reason(settings: Settings, args: argparse.Namespace) -> str | None
 
 
 async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interactive: bool) -> ScanOutcome | None:
-    options = {"size": settings.universe_size, "seed": settings.seed} if settings.source == "sim" else {}
-    provider = make_provider(settings.source, **options)
-    universe = settings.universe or provider.default_universe()
-    request = ScanRequested(
-        universe=tuple(universe),
-        source=settings.source,
-        requested_at=dt.datetime.now(dt.timezone.utc),
-        reason="demo" if args.demo else "manual",
-    )
-    fetcher = Fetcher(
-        provider,
-        concurrency=settings.fetch_concurrency,
-        retry_delays=settings.fetch_retry_delays,
-        timeout=settings.fetch_timeout,
-        earnings_horizon_days=settings.dte_max,
-    )
-    bus = EventBus(name="scan")
+    """Open the system, send it one scan, wait for the outcome, stop it; None when interrupted."""
     run_id = new_run_id()
-    disabled = _disabled_reason(settings, args)
     outcome: ScanOutcome | None = None
     scan_scope = trio.CancelScope()
     # Opened before anything else: a signal from here on cancels the scan the orderly way (the
-    # run is marked INTERRUPTED); one that arrives before run_scan starts cancels it at once.
+    # run is marked INTERRUPTED); one that arrives before the scan starts cancels it at once.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_cancel_on_signal, signals, scan_scope)
-                persister = await spawn(nursery, functools.partial(run_persister, **store_options(settings, db)),
-                                        name="persister", capacity=64)
-                store = StoreClient(persister)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_cancel_on_signal, signals, scan_scope)
+            async with open_system(settings, db=db, disabled=_disabled_reason(settings, args)) as system:
+                request = ScanRequested(
+                    universe=tuple(settings.universe or system.provider.default_universe()),
+                    source=settings.source,
+                    requested_at=dt.datetime.now(dt.timezone.utc),
+                    reason="demo" if args.demo else "manual",
+                    run_id=run_id,
+                )
                 with ProgressDisplay(sys.stderr, enabled=interactive) as display:
-                    nursery.start_soon(_show_progress, bus, display)
-                    async with open_debate_runner(settings, store=store, publish=bus.publish, disabled=disabled) as (
-                        debate,
-                        debate_disabled,
-                    ):
+                    async with trio.open_nursery() as shown:
+                        shown.start_soon(_show_progress, system.bus, display)
                         with scan_scope:
-                            outcome = await run_scan(
-                                request,
-                                run_id=run_id,
-                                settings=settings,
-                                fetcher=fetcher,
-                                store=store,
-                                publish=bus.publish,
-                                debate=debate,
-                                debate_disabled_reason=debate_disabled,
-                                settings_json=snapshot_json(settings_snapshot(settings)),
-                            )
-                    bus.close()
-                await stop(persister, deadline=10)
-                nursery.cancel_scope.cancel()
-        finally:
-            await provider.aclose()
+                            outcome = await system.scan(request)
+                        if scan_scope.cancelled_caught:  # wait (bounded) until the run is marked INTERRUPTED
+                            with trio.CancelScope(shield=True, deadline=trio.current_time() + CANCEL_WAIT):
+                                await system.cancel_scan(run_id)
+                        shown.cancel_scope.cancel()
+            nursery.cancel_scope.cancel()
     return outcome
 
 

@@ -6,8 +6,9 @@ Two measurements per size, each in its own process:
   as a user runs it (imports, worker processes, read-back, output, shutdown): wall time, CPU
   time (user + sys of the process and its workers), peak RSS of the largest process, and a
   check that the output is one JSON object with N rows;
-* **in-process**: the coordinator, fetcher, scorer and SQLite persister in one ``trio.run``
-  (``--one N``): the data → persist wall time and its fetch+score part.
+* **in-process**: the actor system (``actors.system``: coordinator, fetcher and SQLite
+  persister actors under the supervisor) in one ``trio.run`` (``--one N``), one scan request:
+  the data → persist wall time and its fetch+score part.
 
 With ``--baseline REF`` the same runs are made, interleaved, on a copy of commit REF (``git
 archive``), so "before" and "after" share the machine's load; ratios are after / before. The
@@ -43,28 +44,24 @@ def one(size: int) -> dict:
     import trio
 
     from actors.config import Settings
-    from actors.coordinator import run_scan
-    from actors.fetcher import Fetcher
-    from actors.providers.base import make_provider
-    from actors.runtime import spawn, stop
-    from actors.store.client import StoreClient
-    from actors.store.persister import run_persister
     from messages.scan import ScanRequested
 
+    try:  # the actor system (issue 10); a baseline tree from before it runs the coordinator function
+        from actors.system import open_system
+    except ImportError:
+        open_system = None
+
     async def main(db: Path) -> dict:
-        settings = Settings(source="sim", universe_size=size, ai_backend="none")
-        provider = make_provider("sim", size=size, seed=7)
-        request = ScanRequested(provider.default_universe(), "sim", dt.datetime.now(dt.timezone.utc))
-        async with trio.open_nursery() as nursery:
-            persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister", capacity=64)
-            t0 = time.perf_counter()
-            outcome = await run_scan(
-                request, run_id=f"bench-{size}", settings=settings,
-                fetcher=Fetcher(provider, concurrency=settings.fetch_concurrency), store=StoreClient(persister),
-                publish=lambda e: None, debate=None, debate_disabled_reason="benchmark",
-            )
-            wall = time.perf_counter() - t0
-            await stop(persister)
+        settings = Settings(source="sim", universe_size=size, seed=7, ai_backend="none")
+        if open_system is not None:
+            async with open_system(settings, db=db, disabled="benchmark") as system:
+                request = ScanRequested(system.provider.default_universe(), "sim", dt.datetime.now(dt.timezone.utc),
+                                        run_id=f"bench-{size}")
+                t0 = time.perf_counter()
+                outcome = await system.scan(request)
+                wall = time.perf_counter() - t0
+        else:
+            outcome, wall = await _before_the_system(settings, db)
         phases = {p.phase.value: p.seconds for p in outcome.phases}
         return {"size": size, "wall": wall, "phases": phases, "status": outcome.status.value,
                 "results": len(outcome.results), "picks": sum(1 for r in outcome.results if r.option)}
@@ -73,6 +70,33 @@ def one(size: int) -> dict:
         result = trio.run(main, Path(tmp) / "bench.db")
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+async def _before_the_system(settings, db: Path):
+    """The in-process scan as it was run before ``actors.system`` existed (for ``--baseline``)."""
+    from actors.coordinator import run_scan
+    from actors.fetcher import Fetcher
+    from actors.providers.base import make_provider
+    from actors.runtime import spawn, stop
+    from actors.store.client import StoreClient
+    from actors.store.persister import run_persister
+    from messages.scan import ScanRequested
+
+    import trio
+
+    provider = make_provider("sim", size=settings.universe_size, seed=7)
+    request = ScanRequested(provider.default_universe(), "sim", dt.datetime.now(dt.timezone.utc))
+    async with trio.open_nursery() as nursery:
+        persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister", capacity=64)
+        t0 = time.perf_counter()
+        outcome = await run_scan(
+            request, run_id=f"bench-{settings.universe_size}", settings=settings,
+            fetcher=Fetcher(provider, concurrency=settings.fetch_concurrency), store=StoreClient(persister),
+            publish=lambda e: None, debate=None, debate_disabled_reason="benchmark",
+        )
+        wall = time.perf_counter() - t0
+        await stop(persister)
+    return outcome, wall
 
 
 def _run(argv: list[str], tree: Path) -> tuple[float, resource.struct_rusage, str, int]:

@@ -46,6 +46,8 @@ class ScanRequested:
     source: str
     requested_at: dt.datetime
     reason: str = "manual"  # "manual" | "schedule" | "demo"
+    #: The run's id; the coordinator makes one when None. The requester picks it to cancel the scan.
+    run_id: str | None = None
 
 
 @frozen

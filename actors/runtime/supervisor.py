@@ -76,6 +76,9 @@ class ChildSpec:
 
     ``max_restarts`` restarts are allowed within any ``within`` seconds; one more escalates.
     ``capacity`` bounds the inbox; ``stop_deadline`` is how long a stop waits before cancelling.
+    ``restart_before_ready=False``: a child whose first incarnation raises before it is ready
+    is not restarted, and ``start()`` raises that error as is (a database that cannot be
+    opened will not open on the next try either).
     """
 
     name: str = attrs.field(validator=_name)
@@ -86,6 +89,7 @@ class ChildSpec:
     within: float = attrs.field(default=5.0, validator=_seconds, kw_only=True)
     capacity: int = attrs.field(default=16, validator=_positive_int, kw_only=True)
     stop_deadline: float = attrs.field(default=5.0, validator=_seconds, kw_only=True)
+    restart_before_ready: bool = attrs.field(default=True, kw_only=True)
 
 
 @attrs.frozen
@@ -201,6 +205,8 @@ class Supervisor:
                     child.last_error = exc
                 if self._stopping or child.address.closed:
                     return
+                if error is not None and not ready.done and not spec.restart_before_ready:
+                    raise error
                 if spec.restart is Restart.TEMPORARY or (spec.restart is Restart.TRANSIENT and error is None):
                     logger.info("%s: child %r ended (%s), not restarted", self.name, spec.name, spec.restart.value)
                     return

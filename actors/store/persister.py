@@ -286,11 +286,16 @@ async def run_persister(
     busy_timeout: float = 5.0,
     busy_retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
     max_size_bytes: int | None = None,
+    lease: OwnerLease | None = None,
     task_status: trio.TaskStatus[StoreOpened] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run a :class:`Persister` on ``inbox`` (use the class directly to read ``statistics()``)."""
+    """Run a :class:`Persister` on ``inbox`` (use the class directly to read ``statistics()``).
+
+    ``lease``: the process's run-ownership lease, when its owner keeps it across restarts of
+    this actor (``actors.system``), so a restarted persister never recovers its own live runs.
+    """
     persister = Persister(
         db_path=db_path, busy_timeout=busy_timeout, busy_retry_delays=busy_retry_delays,
-        max_size_bytes=max_size_bytes,
+        max_size_bytes=max_size_bytes, lease=lease,
     )
     await persister.run(inbox, task_status=task_status)

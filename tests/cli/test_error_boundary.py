@@ -238,3 +238,17 @@ class TestStoredRunCommands:
         db.write_bytes(b"\x07" * 8192)
         code, _, err = run(capsys, "show", "abc", "--db", str(db))
         assert code == 1 and one_line(err).startswith("error: ")
+
+    def test_a_system_stopped_past_a_restart_limit_is_one_line_naming_the_actor_and_exit_1(self, capsys):
+        """SupervisorEscalation (inside groups, beside Cancelled): 'error: actor ... last error: ...', exit 1."""
+        from actors.runtime import SupervisorEscalation
+
+        escalation = SupervisorEscalation(
+            "fetcher", "exceeded its restart limit (3 restarts within 60s); last error: RuntimeError('bug')",
+            RuntimeError("bug"),
+        )
+        group = BaseExceptionGroup("outer", [ExceptionGroup("inner", [escalation]), trio.Cancelled._create()])
+        assert exit_for(group, stderr=sys.stderr) == 1
+        assert capsys.readouterr().err == (
+            "error: actor 'fetcher' exceeded its restart limit (3 restarts within 60s); last error: RuntimeError('bug')\n"
+        )

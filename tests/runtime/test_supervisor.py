@@ -145,6 +145,33 @@ async def test_escalation_before_the_child_is_ever_ready_raises_from_start(autoj
     assert len(attempts) == 2
 
 
+async def test_a_child_not_restarted_before_ready_raises_its_own_error_from_start(autojump_clock):
+    """restart_before_ready=False: the first failure before started() is raised as is, no restart;
+    the children already started are stopped and the error leaves open_supervisor alone."""
+    attempts = []
+    stopped = []
+
+    async def never_ready(inbox, *, task_status=trio.TASK_STATUS_IGNORED):
+        attempts.append(trio.current_time())
+        raise OSError("cannot open database")
+
+    async def first(inbox, *, task_status=trio.TASK_STATUS_IGNORED):
+        task_status.started()
+        try:
+            async for _ in inbox:
+                pass
+        finally:
+            stopped.append("first")
+
+    with pytest.raises(OSError, match="cannot open database"):
+        async with open_supervisor() as sup:
+            await sup.start(ChildSpec("first", first))
+            await sup.start(ChildSpec("store", never_ready, max_restarts=3, restart_before_ready=False))
+            pytest.fail("start() returned for a child that was never ready")
+    assert len(attempts) == 1
+    assert stopped == ["first"]
+
+
 async def test_permanent_child_is_restarted_even_after_returning(autojump_clock):
     """A permanent child that returns normally is restarted."""
     log = []
