@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -106,18 +107,22 @@ def market_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(_NEW_YORK).date()
 
 
-def selection_settings(settings: object) -> dict[str, float]:
+class HasSelectionSettings(Protocol):
+    """The option-selection fields of :class:`~actors.config.Settings` (core imports no actor module)."""
+
+    dte_min: int
+    dte_max: int
+    dte_target: int
+    delta_target: float
+    delta_min: float
+    delta_max: float
+    min_open_interest: float
+    min_volume: float
+    max_spread_pct: float
+    risk_free_rate: float
+
+
+def selection_settings(settings: HasSelectionSettings) -> dict[str, float]:
     """The option-selection keywords taken from :class:`~actors.config.Settings`."""
-    names = (
-        "dte_min",
-        "dte_max",
-        "dte_target",
-        "delta_target",
-        "delta_min",
-        "delta_max",
-        "min_open_interest",
-        "min_volume",
-        "max_spread_pct",
-        "risk_free_rate",
-    )
+    names = tuple(HasSelectionSettings.__annotations__)
     return {name: getattr(settings, name) for name in names}
