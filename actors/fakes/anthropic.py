@@ -20,7 +20,7 @@ answered); ``malformed`` (a reply whose JSON is broken or does not fit the schem
 closed mid-stream); ``echo_key`` (400 whose message repeats the key it was sent, as is, URL-encoded
 and base64, like a proxy that echoes request headers: for testing the scrubbing). A wrong key
 is always 401. ``hang_all`` makes both API endpoints
-hang. The HTTP plumbing (h11 over trio, the log record) is fake-ollama's ``ollama_http``.
+hang. The HTTP plumbing (h11 over trio, the log record) is shared: ``actors.fakes.h11_server``.
 
 Failure and cancellation: a client that leaves ends only its exchange (logged
 ``cancelled_by_client`` unless it was a hang). SIGINT/SIGTERM stop the server with exit 0.
@@ -34,7 +34,6 @@ import functools
 import hmac
 import json
 import logging
-import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -44,10 +43,9 @@ import attrs
 import h11
 import trio
 
-from actors.cli_boundary import leaves
 from actors.errors import ConfigError
 from actors.fakes import anthropic_replies as replies
-from actors.fakes.ollama_http import ClientGone, Exchange, Record, answer_watching, serve_keep_alive
+from actors.fakes.h11_server import ClientGone, Exchange, Record, answer_watching, run_server_cli, serve_keep_alive
 from actors.fakes.ollama_profile import ScriptEntry, parse_script, request_rng
 from actors.secrets import Secret, SecretFormatError
 
@@ -302,17 +300,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _run(server: FakeAnthropicServer, port: int) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio.open_nursery() as nursery:
-            bound = await nursery.start(functools.partial(server.serve, port=port))
-            print(f"{READY}http://127.0.0.1:{bound}", flush=True)
-            async for signum in signals:
-                logger.info("fake-anthropic: %s received, stopping", signal.Signals(signum).name)
-                nursery.cancel_scope.cancel()
-                break
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM: 0 on a clean stop, 2 on bad flags, 1 if the port is taken."""
     args = _parser().parse_args(argv)
@@ -331,15 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"fake-anthropic: {exc}", file=sys.stderr)
         return exc.exit_code
-    try:
-        trio.run(_run, FakeAnthropicServer(profile, log_limit=args.log_limit), args.port)
-    except Exception as exc:  # trio wraps the bind error in an ExceptionGroup
-        bind_error = next((e for e in leaves(exc) if isinstance(e, OSError)), None)
-        if bind_error is None:
-            raise
-        print(f"fake-anthropic: cannot listen on 127.0.0.1:{args.port}: {bind_error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_server_cli(FakeAnthropicServer(profile, log_limit=args.log_limit), args.port, name="fake-anthropic",
+                          ready=READY)
 
 
 if __name__ == "__main__":

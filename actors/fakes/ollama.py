@@ -46,7 +46,6 @@ import collections
 import functools
 import json
 import logging
-import signal
 import sys
 import time
 from typing import Any
@@ -57,12 +56,15 @@ import trio
 
 from actors.errors import ConfigError
 from actors.fakes import ollama_replies as replies
-from actors.fakes.ollama_http import ClientGone, Exchange, Record, next_event, read_body
+from actors.fakes.h11_server import ClientGone, Exchange, Record, answer_watching, run_server_cli, serve_keep_alive
 from actors.fakes.ollama_model import ModelMemory, load_only, send_runaway
 from actors.fakes.ollama_profile import FAULTS, Profile, plan_outcome, request_rng
 from actors.llm.keep_alive import keep_alive_seconds
 
 logger = logging.getLogger(__name__)
+
+#: What the server prints once listening, before its URL (``FakeOllama`` waits for it).
+READY = "fake-ollama listening on "
 
 __all__ = ["FakeOllamaServer", "FakeOllamaStatistics", "main"]
 
@@ -155,24 +157,7 @@ class FakeOllamaServer:
             task_status.started(listeners[0].socket.getsockname()[1])
 
     async def _connection(self, stream: trio.SocketStream) -> None:
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while True:
-                request = await next_event(stream, conn)
-                if not isinstance(request, h11.Request):
-                    return
-                body = await read_body(stream, conn)
-                if not await self._exchange(stream, conn, request, body):
-                    return
-                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                    return
-                conn.start_next_cycle()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, ClientGone) as exc:
-            logger.debug("connection ended: %r", exc)
-        except Exception:
-            logger.exception("fake-ollama: connection failed")
-        finally:
-            await stream.aclose()
+        await serve_keep_alive(stream, self._exchange, name="fake-ollama")
 
     async def _exchange(self, stream: trio.SocketStream, conn: h11.Connection, request: h11.Request, body: bytes) -> bool:
         """Answer one request while watching for the client leaving; False: close the connection."""
@@ -184,25 +169,7 @@ class FakeOllamaServer:
             self._next_id += 1
             self._log.append(record)
         exchange = Exchange(stream, conn, record)
-        client_left = False
-        async with trio.open_nursery() as nursery:
-
-            async def watch() -> None:
-                nonlocal client_left
-                try:
-                    while data := await stream.receive_some(65536):
-                        conn.receive_data(data)  # h11 keeps it for the next request
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
-                client_left = True
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch)
-            try:
-                await self._route(exchange, method, path, body, control)
-            except ClientGone:
-                client_left = True
-            nursery.cancel_scope.cancel()
+        client_left = await answer_watching(stream, conn, lambda: self._route(exchange, method, path, body, control))
         if client_left and not exchange.finished:
             if record.outcome not in ("hang", "stall", "runaway"):
                 record.outcome = "cancelled_by_client"
@@ -412,17 +379,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(server: FakeOllamaServer, port: int) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio.open_nursery() as nursery:
-            bound = await nursery.start(functools.partial(server.serve, port=port))
-            print(f"fake-ollama listening on http://127.0.0.1:{bound}", flush=True)
-            async for signum in signals:
-                logger.info("fake-ollama: %s received, stopping", signal.Signals(signum).name)
-                nursery.cancel_scope.cancel()
-                break
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad flags, 1 if the port is taken."""
     args = _parser().parse_args(argv)
@@ -435,26 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"fake-ollama: {exc}", file=sys.stderr)
         return exc.exit_code
-    try:
-        trio.run(_run, FakeOllamaServer(profile, log_limit=args.log_limit), args.port)
-    except Exception as exc:
-        bind_error = _find(exc, OSError)
-        if bind_error is None:
-            raise
-        print(f"fake-ollama: cannot listen on 127.0.0.1:{args.port}: {bind_error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """``exc`` or the first ``kind`` inside an exception group (trio nurseries wrap errors)."""
-    if isinstance(exc, kind):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            if (found := _find(inner, kind)) is not None:
-                return found
-    return None
+    return run_server_cli(FakeOllamaServer(profile, log_limit=args.log_limit), args.port, name="fake-ollama",
+                          ready=READY)
 
 
 if __name__ == "__main__":

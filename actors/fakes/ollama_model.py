@@ -21,7 +21,7 @@ from typing import Any
 import trio
 
 from actors.fakes import ollama_replies as replies
-from actors.fakes.ollama_http import Exchange
+from actors.fakes.h11_server import Exchange
 from actors.fakes.ollama_profile import Profile
 
 __all__ = ["RUNAWAY_TOKENS_PER_CHUNK", "ModelMemory", "load_only", "num_predict", "send_runaway"]

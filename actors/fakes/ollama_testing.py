@@ -35,12 +35,12 @@ import attrs
 import httpx
 
 from actors.errors import ConfigError
+from actors.fakes.ollama import READY as _READY
 from actors.fakes.ollama_profile import Profile
 
 __all__ = ["FakeOllama", "FakeOllamaStartError", "RequestRecord", "fake_ollama", "fake_ollama_server"]
 
 _ROOT = Path(__file__).resolve().parents[2]
-_READY = "fake-ollama listening on "
 
 
 class FakeOllamaStartError(RuntimeError):

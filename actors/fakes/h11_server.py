@@ -1,28 +1,31 @@
-"""The HTTP/1.1 side of the fake Ollama server: read a request, send a response, log it (h11 over trio).
+"""The HTTP/1.1 side of the fake servers (Ollama, Anthropic): read a request, send a response, log it (h11 over trio).
 
 ``Exchange`` is one request/response on a keep-alive connection. Whole responses go out in a
 single write and streamed ones as head + first chunk, then one write per chunk, so a fault can
 stop at any chunk boundary. The log ``Record`` is completed (``end``, ``outcome``) with no
 checkpoint after the last byte, so a client that hangs up right after a complete answer is
 not mistaken for one that left early. ``serve_keep_alive`` (the per-connection loop) and
-``answer_watching`` (answer while noticing a client that leaves) are shared with
-``actors.fakes.anthropic``.
+``answer_watching`` (answer while noticing a client that leaves) and ``run_server_cli`` (serve
+until SIGINT/SIGTERM, report the address, exit 1 on a port in use) are what both fakes share.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import h11
 import trio
 
 __all__ = ["ClientGone", "Exchange", "MAX_BODY", "Record", "answer_watching", "next_event", "read_body",
-           "serve_keep_alive"]
+           "run_server_cli", "serve_keep_alive"]
 
 logger = logging.getLogger(__name__)
 
@@ -186,3 +189,43 @@ async def answer_watching(stream: trio.SocketStream, conn: h11.Connection, respo
             client_left = True
         nursery.cancel_scope.cancel()
     return client_left
+
+
+class Server(Protocol):
+    async def serve(self, *, port: int = 0, host: str = "127.0.0.1",
+                    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None: ...
+
+
+async def _serve_until_signal(server: Server, port: int, *, name: str, ready: str) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            bound = await nursery.start(functools.partial(server.serve, port=port))
+            print(f"{ready}http://127.0.0.1:{bound}", flush=True)
+            async for signum in signals:
+                logger.info("%s: %s received, stopping", name, signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+
+
+def run_server_cli(server: Server, port: int, *, name: str, ready: str) -> int:
+    """Serve until SIGINT/SIGTERM, printing ``ready`` + the URL once listening: 0, or 1 if the port is taken."""
+    try:
+        trio.run(functools.partial(_serve_until_signal, server, port, name=name, ready=ready))
+    except Exception as exc:  # trio wraps the bind error in an ExceptionGroup
+        bind_error = _find(exc, OSError)
+        if bind_error is None:
+            raise
+        print(f"{name}: cannot listen on 127.0.0.1:{port}: {bind_error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """``exc`` or the first ``kind`` inside an exception group."""
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _find(inner, kind)) is not None:
+                return found
+    return None
