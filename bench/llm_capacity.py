@@ -18,12 +18,9 @@ how long the phase took.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import functools
 import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import attrs
@@ -33,57 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actors.config import Settings  # noqa: E402
-from actors.coordinator import ScanOutcome, run_scan  # noqa: E402
-from actors.debate.wiring import open_debate_runner  # noqa: E402
-from actors.fetcher import Fetcher  # noqa: E402
-from actors.llm.protocol import ChatMessage  # noqa: E402
 from actors.fakes.ollama_profile import FAULTS  # noqa: E402
-from actors.llm.ollama_client import OllamaChat  # noqa: E402
 from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
-from actors.providers.base import make_provider  # noqa: E402
-from actors.runtime import spawn, stop  # noqa: E402
-from actors.store.client import StoreClient  # noqa: E402
-from actors.store.persister import run_persister  # noqa: E402
-from messages.debate import Thesis  # noqa: E402
-from messages.scan import Phase, ScanRequested  # noqa: E402
-
-
-async def scan_once(settings: Settings, db: Path) -> tuple[ScanOutcome, float]:
-    """One scan; returns its outcome and the debate phase's wall time (perf_counter)."""
-    provider = make_provider("sim", size=60, seed=11)
-    marks: dict[str, float] = {}
-
-    def publish(event: object) -> None:
-        if getattr(event, "phase", None) is Phase.AI_DEBATE:
-            marks.setdefault(type(event).__name__, time.perf_counter())
-
-    async with trio.open_nursery() as nursery:
-        persister = await spawn(nursery, functools.partial(run_persister, db_path=db), name="persister", capacity=64)
-        store = StoreClient(persister)
-        async with open_debate_runner(settings, store=store, publish=publish, disabled=None) as (runner, _):
-            outcome = await run_scan(
-                ScanRequested(provider.default_universe(), "sim", dt.datetime.now(dt.timezone.utc)),
-                run_id=f"bench-{time.monotonic_ns()}", settings=settings,
-                fetcher=Fetcher(provider), store=store, publish=publish, debate=runner,
-            )
-        await stop(persister)
-        nursery.cancel_scope.cancel()
-    return outcome, marks["PhaseFinished"] - marks["PhaseStarted"]
-
-
-async def call_latency(url: str, model: str, samples: int = 5) -> float:
-    """Median wall time of one call through the real client, alone on the server."""
-    client = OllamaChat(model=model, host=url)
-    times = []
-    try:
-        for _ in range(samples):
-            t0 = time.perf_counter()
-            outcome = await client.complete([ChatMessage("user", "Ticker: CAL calibration")], Thesis)
-            assert outcome.ok, outcome.detail
-            times.append(time.perf_counter() - t0)
-    finally:
-        await client.aclose()
-    return sorted(times)[len(times) // 2]
+from debate_faults import measure_call_latency, scan_once  # noqa: E402  (bench/ is on sys.path)
 
 
 @attrs.frozen
@@ -126,12 +75,13 @@ def main() -> None:
             cases.append(("adaptive 1..8", 4, base, {"runaway": 0.3, "chunk_interval": 0.0025}))
         for name, parallel, settings, faults in cases:
             with FakeOllama(parallel=parallel, latency_first=lat, chunk_interval=0.0, seed=7) as fake:
-                call = trio.run(call_latency, fake.url, base.ollama_model)
+                call = trio.run(measure_call_latency, fake.url, base)
                 fake.reset()
                 if faults:
                     fake.configure(latency_first=lat, seed=7, **faults)
                 s = attrs.evolve(settings, ollama_host=fake.url)
-                outcome, wall = trio.run(scan_once, s, Path(tmp) / f"{name}-{parallel}.db")
+                outcome, started, finished, _ = trio.run(scan_once, s, Path(tmp) / f"{name}-{parallel}.db")
+                wall = finished - started
                 chats = [r for r in fake.requests() if r.path == "/api/chat"]
                 rows.append(Row(
                     name=name, parallel=parallel, faults="30% runaway" if faults else "none",
