@@ -63,7 +63,12 @@ def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leave
         while time.monotonic() < deadline and not _workers(proc.pid):
             time.sleep(0.05)
         assert _workers(proc.pid), "no worker process started"
-        time.sleep(0.5)
+        # Until a spawned worker reaches trio-parallel's loop (which ignores SIGINT) a Ctrl-C
+        # interrupts its interpreter start-up with a traceback of its own; under load that takes
+        # seconds. Signal once every worker ignores SIGINT, i.e. is working.
+        while time.monotonic() < deadline and not all(_ignores_sigint(w) for w in _workers(proc.pid)):
+            time.sleep(0.05)
+        time.sleep(0.2)
         os.killpg(proc.pid, getattr(signal, signame))  # as a terminal or systemd would: the whole group
         out, err = proc.communicate(timeout=30)
     finally:
@@ -78,6 +83,17 @@ def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leave
     while _group_members(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [_cmdline(pid) for pid in _group_members(proc.pid)] == []
+
+
+def _ignores_sigint(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    ignored = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+    return bool(ignored & (1 << (2 - 1)))  # SIGINT is signal 2
 
 
 def _workers(pid: int) -> list[int]:
