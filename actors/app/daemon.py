@@ -55,8 +55,8 @@ __all__ = ["DaemonOptions", "main", "serve"]
 
 logger = logging.getLogger(__name__)
 
-#: How often STATUS= is refreshed (only sent when the text changed).
-STATUS_EVERY = 5.0
+#: STATUS= is sent when the scheduler's state changes, and checked at least this often (the next scan time).
+STATUS_EVERY = 60.0
 #: Settings the scheduler applies on SIGHUP; the others take effect at the next start.
 LIVE_SETTINGS = ("scan_at", "scan_timezone", "scan_every", "resume_window")
 
@@ -169,7 +169,9 @@ async def _scheduler_home(settings: Settings, system: System, options: DaemonOpt
         return await system.store.send(ListResumable(since=since))
 
     spec = ScheduleSpec.from_settings(settings)
-    last = await trio.to_thread.run_sync(newest_run_started, options.db)
+    # (a stat, then the query in a thread: no thread at all without a database file, so that
+    # virtual-time tests on the in-memory persister never wait on one)
+    last = await trio.to_thread.run_sync(newest_run_started, options.db) if Path(options.db).is_file() else None
     return SchedulerHome(
         deps=SchedulerDeps(
             scan=scan, cancel_scan=system.cancel_scan, list_resumable=list_resumable, resume=resume,
@@ -219,13 +221,16 @@ async def _reload(settings: Settings, options: DaemonOptions, scheduler: Any) ->
 
 
 async def _status_loop(home: SchedulerHome, notifier: Notifier) -> None:
+    """STATUS= whenever the line changes (the scheduler pokes ``status_changed``), checked at least every minute."""
     last = None
     while True:
+        changed = home.status_changed
         line = home.status_line()
         if line != last:
             notifier.notify(f"STATUS={line}")
             last = line
-        await trio.sleep(STATUS_EVERY)
+        with trio.move_on_after(STATUS_EVERY):
+            await changed.wait()
 
 
 class _JournalPriority(logging.Filter):

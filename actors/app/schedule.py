@@ -83,6 +83,7 @@ def due_times(after: dt.datetime, spec: ScheduleSpec, calendar: TradingCalendar)
         raise ValueError("after must be an aware datetime")
     if spec.empty:
         return
+    after = after.astimezone(dt.timezone.utc)  # compare instants, never wall times of one zone
     day = after.astimezone(spec.zone).date() - dt.timedelta(days=1)  # a DST edge may move times across midnight
     while True:
         if calendar.is_trading_day(day):

@@ -113,6 +113,7 @@ class SchedulerHome:
     jobs_changed: trio.Event = attrs.Factory(trio.Event)
     wake: trio.Event = attrs.Factory(trio.Event)
     resume_wanted: trio.Event = attrs.Factory(trio.Event)
+    status_changed: trio.Event = attrs.Factory(trio.Event)  #: poked when the status line may differ
     last_attempt: dict[str, float] = attrs.Factory(dict)
     nothing_to_do: set[str] = attrs.Factory(set)
     last_fired: dt.datetime | None = None
@@ -146,6 +147,8 @@ class SchedulerHome:
         event = getattr(self, name)
         event.set()
         setattr(self, name, trio.Event())
+        if name != "status_changed":
+            self._poke("status_changed")
 
 
 async def scheduler_actor(
@@ -219,6 +222,7 @@ def _fire(home: SchedulerHome, nursery: trio.Nursery, reason: str, due: dt.datet
     run_id = home.deps.new_run_id(home.deps.wall_clock())
     home.scanning = run_id
     home.started += 1
+    home._poke("status_changed")
     logger.info("run %s: starting the %s scan due at %s", run_id, reason, f"{local:%Y-%m-%d %H:%M %Z}")
     scope = trio.CancelScope()
     _add_job(home, f"scan:{run_id}", scope)
@@ -252,6 +256,7 @@ async def _follow_events(home: SchedulerHome, *, task_status: trio.TaskStatus[No
                     home._poke("resume_wanted")
             elif isinstance(event, BreakerState):
                 home.breaker = event.state.value
+            home._poke("status_changed")
 
 
 async def _resumer(home: SchedulerHome, nursery: trio.Nursery) -> None:
@@ -288,6 +293,7 @@ async def _resume_job(home: SchedulerHome, run_id: str) -> None:
     _add_job(home, f"resume:{run_id}", scope)
     home.resuming = run_id
     home.resumes += 1
+    home._poke("status_changed")
     try:
         with scope:
             outcome = await home.deps.resume(run_id)
