@@ -34,7 +34,7 @@ import trio
 from actors.app.calendar import TradingCalendar
 from actors.app.notify import Notifier, watchdog_interval
 from actors.app.resume import resume_run
-from actors.app.schedule import ScheduleSpec, catch_up_due
+from actors.app.schedule import ScheduleSpec, catch_up_due, next_due
 from actors.app.scheduler import CANCEL_WAIT, SchedulerDeps, SchedulerHome, scheduler_actor
 from actors.app.watchdog import run_watchdog
 from actors.cli_boundary import EXIT_OK, exit_for
@@ -182,6 +182,7 @@ async def _scheduler_home(settings: Settings, system: System, options: DaemonOpt
         resume_window=settings.resume_window,
         catch_up=catch_up_due(wall(), spec, options.calendar, window=settings.catch_up_window, last_scan=last),
         scan_on_start=settings.scan_on_start,
+        next_due=next_due(wall(), spec, options.calendar),
     )
 
 
