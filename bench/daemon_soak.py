@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import logging
 import random
 import signal
 import sys
@@ -46,7 +47,7 @@ from actors.app.daemon import DaemonOptions, serve  # noqa: E402
 from actors.app.schedule import ScheduleSpec, due_times  # noqa: E402
 from actors.config import Settings  # noqa: E402
 from actors.fakes.memory_persister import MemoryPersister  # noqa: E402
-from messages.scan import RunStatus  # noqa: E402
+from messages.scan import Phase, RunStatus  # noqa: E402
 from tests.debate.fakes import MockOllama, ollama_client  # noqa: E402
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -137,7 +138,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--outage-rate", type=float, default=0.5)
-    parser.add_argument("--tickers", type=int, default=150)
+    parser.add_argument("--tickers", type=int, default=100)
     args = parser.parse_args()
     settings = Settings(
         source="sim", universe_size=args.tickers, scan_workers=0, top_n_options=10, top_n_ai_debate=5,
@@ -148,8 +149,7 @@ def main() -> None:
     start = dt.datetime(2026, 10, 15, 0, 0, tzinfo=NY).astimezone(UTC)  # crosses the Nov 1 DST change
     soak = Soak(settings=settings, start=start, days=args.days, rng=random.Random(args.seed),
                 outage_rate=args.outage_rate)
-    import logging
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.ERROR)  # the run's own log lines stay out of the table
     began = time.perf_counter()
     trio.run(soak.run, clock=trio.testing.MockClock(autojump_threshold=0))
     cpu = time.perf_counter() - began
@@ -165,6 +165,8 @@ def main() -> None:
     requested = sum(r.debates_requested for r in runs)
     completed = sum(r.debates_completed for r in runs)
     unfinished = [r for r in runs if r.status is not RunStatus.COMPLETED]
+    resumed = [rid for (rid, phase), rec in soak.memory.phases.items()
+               if phase is Phase.AI_DEBATE and rec.detail.startswith("resumed")]
     down = sum(length for _, length, _ in soak.outages) / 3600
     print(f"daemon soak: {args.days} simulated days from {start:%Y-%m-%d} (NY), seed {args.seed}, "
           f"{args.tickers} sim tickers, scan_at {','.join(settings.scan_at)}, top {settings.top_n_ai_debate} debated; "
@@ -176,6 +178,7 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| scans run / scheduled | {len(runs)} / {scheduled} | equal (none skipped) |")
     print(f"| debates completed / requested | {completed} / {requested} | equal |")
+    print(f"| runs an outage left PARTIAL, finished by a resume | {len(resumed)} | — |")
     print(f"| runs left unfinished | {len(unfinished)} | 0 |")
     print(f"| LLM calls served | {len(soak.server.chats)} | — |")
     print(f"| RSS start / after day 1 / end | {soak.rss['start']:.0f} / {soak.rss['after day 1']:.0f} / "

@@ -43,7 +43,7 @@ from actors.coordinator import new_run_id
 from actors.db_path import db_path_for
 from actors.debate.wiring import client_settings
 from actors.errors import ConfigError, UsageError
-from actors.runtime import ChildSpec, request, stop
+from actors.runtime import ChildSpec, Supervisor, request, stop
 from actors.secrets import ScrubbingFilter, Secret, scrub_all
 from actors.store.reader import list_runs
 from actors.system import System, open_system
@@ -135,7 +135,7 @@ async def serve(settings: Settings, options: DaemonOptions) -> int:
                         await tasks.start(functools.partial(
                             run_watchdog, system.supervisor, lambda: notifier.notify("WATCHDOG=1"),
                             interval=options.watchdog))
-                    tasks.start_soon(_status_loop, home, notifier)
+                    tasks.start_soon(_status_loop, home, notifier, system.supervisor)
                     settings = await _until_stopped(received, settings, options, scheduler)
                     notifier.notify("STOPPING=1", "STATUS=stopping: letting debates in flight finish")
                     grace = settings.shutdown_grace
@@ -221,17 +221,23 @@ async def _reload(settings: Settings, options: DaemonOptions, scheduler: Any) ->
     return attrs.evolve(settings, **{name: getattr(new, name) for name in (*LIVE_SETTINGS, "shutdown_grace")})
 
 
-async def _status_loop(home: SchedulerHome, notifier: Notifier) -> None:
+async def _status_loop(home: SchedulerHome, notifier: Notifier, supervisor: Supervisor) -> None:
     """STATUS= whenever the line changes (the scheduler pokes ``status_changed``), checked at least every minute."""
     last = None
     while True:
         changed = home.status_changed
-        line = home.status_line()
+        line = f"{home.status_line()}; {queue_lengths(supervisor)}"
         if line != last:
             notifier.notify(f"STATUS={line}")
             last = line
         with trio.move_on_after(STATUS_EVERY):
             await changed.wait()
+
+
+def queue_lengths(supervisor: Supervisor) -> str:
+    """``queues: persister 3, coordinator 1`` (actors with messages waiting), or ``queues empty``."""
+    waiting = [f"{c.name} {c.inbox_depth}" for c in supervisor.statistics().children if c.inbox_depth]
+    return "queues: " + ", ".join(waiting) if waiting else "queues empty"
 
 
 class _JournalPriority(logging.Filter):

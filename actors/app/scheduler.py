@@ -187,6 +187,7 @@ def _reschedule(home: SchedulerHome, message: Reschedule) -> None:
     home.spec = ScheduleSpec.from_settings(message)
     home.resume_window = message.resume_window
     home.nothing_to_do.clear()
+    home.next_due = next_due(home.deps.wall_clock(), home.spec, home.deps.calendar)
     logger.info("schedule reloaded: scan_at %s, scan_every %s, %s", ",".join(message.scan_at) or "-",
                 format_duration(message.scan_every), message.scan_timezone)
     home._poke("wake")
@@ -197,7 +198,9 @@ async def _timer(home: SchedulerHome, nursery: trio.Nursery) -> None:
     while not home.stopping:
         now = deps.wall_clock()
         due = next_due(now, home.spec, deps.calendar)
-        home.next_due = due
+        if due != home.next_due:
+            home.next_due = due
+            home._poke("status_changed")
         wake = home.wake
         wait = MAX_SLEEP if due is None else min(MAX_SLEEP, (due - now).total_seconds())
         with trio.move_on_after(max(wait, 0.0)):
