@@ -234,3 +234,37 @@ def test_bin_scan_resume_finishes_a_partial_run_on_the_same_row(tmp_path):
     assert "COMPLETED" in resumed.stdout
     assert again.returncode == 1
     assert "cannot be resumed" in again.stderr and "is COMPLETED" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_a_daemon_killed_mid_debate_is_resumed_by_the_next_one_per_agent_step(tmp_path):
+    """kill -9 mid-debate; the next daemon's start-up recovery marks the run INTERRUPTED, its first healthy probe
+    resumes it: COMPLETED on the same row, each agent's thesis saved exactly once, only the killed calls redone."""
+    db = tmp_path / "k.db"
+    with FakeOllama(latency_first=0.5) as fake:
+        first = daemon(tmp_path, *DEBATE_FLAGS, "--db", str(db), "--set", f"ollama_host={fake.url}")
+        try:
+            _wait_for(db, "SELECT count(*) >= 3 FROM ai_theses WHERE status = 'ok'")
+            first.kill()
+            first.communicate(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        saved_before = _rows(db, "SELECT count(*) FROM ai_theses WHERE status = 'ok'")[0][0]
+        calls_before = sum(r.path == "/api/chat" for r in fake.requests())
+        second = daemon(tmp_path, "--source", "sim", "--db", str(db), "--set", f"ollama_host={fake.url}",
+                        "--set", "scan_at=", "--set", "health_interval=1", "--set", "top_n_ai_debate=4",
+                        "--set", "ai_debate_concurrency=2", "--set", "ai_concurrency_min=2")
+        try:
+            _wait_for(db, "SELECT count(*) FROM scan_runs WHERE status = 'COMPLETED'")
+            second.send_signal(signal.SIGTERM)
+            _, err = second.communicate(timeout=30)
+        finally:
+            if second.poll() is None:
+                second.kill()
+        calls = sum(r.path == "/api/chat" for r in fake.requests())
+    assert second.returncode == 0, err
+    assert "marked INTERRUPTED" in err or "recovery" in err
+    assert _rows(db, "SELECT status, debates_requested, debates_completed FROM scan_runs") == [("COMPLETED", 4, 4)]
+    per_step = _rows(db, "SELECT ticker, role, count(*) FROM ai_theses WHERE status = 'ok' GROUP BY ticker, role")
+    assert len(per_step) == 12 and {n for *_, n in per_step} == {1}  # every agent step once, none redone
+    assert calls - calls_before == 12 - saved_before  # the resume asked only for the missing steps
