@@ -17,6 +17,9 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
+import zoneinfo
+
+from actors.app.timespec import CLOCK_EXPECTED, DURATION_EXPECTED, parse_clock_time, parse_duration
 from actors.errors import ConfigError
 from actors.secrets import Secret, SecretFormatError
 
@@ -110,6 +113,20 @@ class Settings:
     #: Cap on the database file size in MiB (0 = no cap); writes beyond it fail like a full disk.
     store_max_size_mb: float = field(default=0.0, metadata={"min": 0})
     log_level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    # the daemon (bin/daemon; README "Running as a service"). Durations: 30m, 2h, 1d, or seconds.
+    #: Scan times (HH:MM) on trading days (weekdays minus NYSE holidays), in scan_timezone.
+    scan_at: tuple[str, ...] = field(default=("16:30",), metadata={"clock_times": True})
+    scan_timezone: str = field(default="America/New_York", metadata={"timezone": True})
+    #: A scan every so often on trading days, besides scan_at (0 = off).
+    scan_every: float = field(default=0.0, metadata={"duration": True})
+    scan_on_start: bool = False
+    #: A scheduled scan missed while the daemon was down runs at start if it was due this recently.
+    catch_up_window: float = field(default=7200.0, metadata={"duration": True})
+    #: Checkpointed runs this recent whose debates did not all finish are resumed when the LLM is healthy.
+    resume_window: float = field(default=86400.0, metadata={"duration": True})
+    #: On SIGTERM/SIGINT, how long debates in flight may go on before they are cancelled.
+    shutdown_grace: float = field(default=20.0, metadata={"duration": True})
 
     def api_key(self) -> Secret | None:
         """The Anthropic key: the setting, else the file named by ``anthropic_api_key_file``.
@@ -224,7 +241,21 @@ def _convert(name: str, value: Any, source: str) -> Any:
         shown = "***" if meta.get("secret") else repr(value)
         return ConfigError(f"{name}: expected {expected}, got {shown} (from {source})")
 
-    if type_ in ("int", int):
+    if meta.get("duration"):
+        try:
+            result = parse_duration(value)
+        except ValueError:
+            raise bad(DURATION_EXPECTED) from None
+    elif meta.get("clock_times"):
+        items = _to_list(value, bad, CLOCK_EXPECTED)
+        try:
+            times = sorted({parse_clock_time(v) for v in items})
+        except ValueError:
+            raise bad(CLOCK_EXPECTED) from None
+        result = tuple(t.strftime("%H:%M") for t in times)
+    elif type_ in ("bool", bool):
+        result = _to_bool(value, bad)
+    elif type_ in ("int", int):
         result = _to_number(value, int, bad, "an integer")
     elif type_ in ("float", float):
         result = _to_number(value, float, bad, "a number")
@@ -240,6 +271,11 @@ def _convert(name: str, value: Any, source: str) -> Any:
             result = normalised
         elif not result:
             raise bad("a non-empty string")
+        elif meta.get("timezone"):
+            try:
+                zoneinfo.ZoneInfo(result)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise bad("an IANA time zone name such as America/New_York") from None
     elif type_ == "tuple[float, ...]":
         items = _to_list(value, bad, "a list of numbers >= 0")
         result = tuple(_to_number(v, float, bad, "a list of numbers >= 0") for v in items)
@@ -271,6 +307,14 @@ def _convert(name: str, value: Any, source: str) -> Any:
     if isinstance(result, (int, float)) and not isinstance(result, bool):
         _check_bounds(result, meta, bad)
     return result
+
+
+def _to_bool(value: Any, bad: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    raise bad("true or false")
 
 
 def _to_number(value: Any, kind: type, bad: Any, expected: str) -> Any:
@@ -344,6 +388,8 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"ai_first_chunk_timeout ({s.ai_first_chunk_timeout}) must not exceed ai_request_timeout "
             f"({s.ai_request_timeout})" + where("ai_first_chunk_timeout", "ai_request_timeout")
         )
+    if 0 < s.scan_every < 60:
+        raise ConfigError(f"scan_every: expected 0 (off) or at least 1m, got {s.scan_every:g} s" + where("scan_every"))
     for name in ("ollama_host", "anthropic_base_url"):
         url = getattr(s, name)
         if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):

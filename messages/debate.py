@@ -128,6 +128,13 @@ class RunDebates:
         converter=tuple,
         validator=attrs.validators.deep_iterable(attrs.validators.instance_of(TickerResult)),
     )
+    #: Theses already saved for this run (a resumed run): a debate continues at its first agent
+    #: without one, and never runs an agent again whose thesis is here.
+    saved: tuple[AgentOutcome, ...] = attrs.field(
+        default=(),
+        converter=tuple,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(AgentOutcome)),
+    )
 
 
 @frozen(kw_only=True)

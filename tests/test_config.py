@@ -1,5 +1,6 @@
 """Settings: defaults ← TOML ← environment ← flags, with errors that name field and source."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,30 @@ def test_settings_are_frozen():
 
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         Settings().top_n_ai_debate = 3  # type: ignore[misc]
+
+
+def test_daemon_settings_defaults_and_forms(tmp_path: Path):
+    """Daemon settings: documented defaults; durations and clock times from TOML, env and flags."""
+    s = load_settings(env={})
+    assert (s.scan_at, s.scan_timezone, s.scan_every, s.scan_on_start) == (("16:30",), "America/New_York", 0.0, False)
+    assert (s.catch_up_window, s.resume_window, s.shutdown_grace) == (7200.0, 86400.0, 20.0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('scan_at = ["16:30", "9:45"]\nscan_every = "2h"\nscan_on_start = true\nresume_window = "12h"\n')
+    s = load_settings(config_file=cfg, env={"OPTION_ALPHA_SHUTDOWN_GRACE": "45s"})
+    assert (s.scan_at, s.scan_every, s.scan_on_start, s.resume_window, s.shutdown_grace) == (
+        ("09:45", "16:30"), 7200.0, True, 43200.0, 45.0)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("scan_at", "16:75", "scan_at: expected a list of clock times HH:MM"),
+    ("scan_every", "often", "scan_every: expected a duration such as 90s"),
+    ("scan_every", "30s", "scan_every: expected 0 (off) or at least 1m"),
+    ("scan_timezone", "Mars/Olympus", "scan_timezone: expected an IANA time zone name"),
+    ("scan_on_start", "perhaps", "scan_on_start: expected true or false"),
+    ("catch_up_window", "-1h", "catch_up_window: expected a duration"),
+])
+def test_daemon_settings_refuse_bad_values_naming_the_field(name, value, message):
+    """A bad daemon setting is a ConfigError naming the field, what is expected and where it came from."""
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        load_settings(env={}, flags={name: value})
+    assert "flag --" in str(caught.value)

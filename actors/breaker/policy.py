@@ -4,7 +4,7 @@
 
     CLOSED ──(failures consecutive not-responding attempts | answered-error rate over the window
               | a fatal attempt | an unhealthy health report)──▶ OPEN
-    OPEN ──(cool-down elapsed, or a HEALTHY report after the cool-down)──▶ HALF_OPEN
+    OPEN ──(cool-down elapsed, or a HEALTHY report)──▶ HALF_OPEN
     HALF_OPEN ──(the probe call's attempt is answered)──▶ CLOSED
     HALF_OPEN ──(its attempt is not responding, an answered error or fatal;
                  or an unhealthy report)──▶ OPEN (fresh cool-down)
@@ -25,8 +25,10 @@ It reads only each attempt's :class:`~messages.llm.BreakerMeaning` (decided by t
 
 Health reports: UNREACHABLE, TIMEOUT, MODEL_MISSING and UNAUTHORIZED open the breaker at once
 (from CLOSED or HALF_OPEN). ERROR does not: the server answered the cheap endpoint, so real
-calls decide through their own attempts. A HEALTHY report while OPEN moves to HALF_OPEN only
-once the cool-down has elapsed (so a flapping server still gets its cool-down).
+calls decide through their own attempts. A HEALTHY report while OPEN moves to HALF_OPEN at once,
+even within the cool-down: a long-lived process (the daemon) must not skip a phase whose
+pre-check found the LLM healthy. A flapping server costs one probe call per healthy report,
+and a failed probe call reopens the breaker with a fresh cool-down.
 
 In HALF_OPEN exactly one probe call may run: :meth:`BreakerPolicy.allow` says yes once. Its
 first deciding attempt closes or reopens the breaker; if the call ends without one (only
@@ -212,20 +214,17 @@ class BreakerPolicy:
         return None
 
     def record_health(self, health: LLMHealth, now: float) -> BreakerState | None:
-        """A health report: unhealthy opens at once, HEALTHY after the cool-down half-opens."""
+        """A health report: unhealthy opens at once, HEALTHY half-opens an open breaker."""
         detail = f" — {health.detail}" if health.detail else ""
         reason = f"health: {health.status.value}{detail}"
         if health.status in UNHEALTHY_STATUSES:
             if self.name is BreakerStateName.OPEN:
                 return None
             return self._to_open(now, reason)
-        if (
-            health.status is HealthStatus.HEALTHY
-            and self.name is BreakerStateName.OPEN
-            and self._half_open_at is not None
-            and now >= self._half_open_at
-        ):
-            return self._to_half_open(now, f"cool-down elapsed; {reason}")
+        if health.status is HealthStatus.HEALTHY and self.name is BreakerStateName.OPEN:
+            if self._half_open_at is not None and now >= self._half_open_at:
+                return self._to_half_open(now, f"cool-down elapsed; {reason}")
+            return self._to_half_open(now, f"{reason} (within the cool-down: one probe call decides)")
         return None
 
     def release_probe(self) -> None:

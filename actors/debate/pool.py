@@ -106,6 +106,31 @@ class _Run:
     changed: trio.Event = attrs.Factory(trio.Event)
 
 
+def saved_theses(
+    candidates: Sequence[TickerResult], saved: Sequence[AgentOutcome]
+) -> list[dict[AgentRole, object]]:
+    """Per candidate, the saved theses a resumed debate continues from: bull, then bear, then risk.
+
+    Only successful outcomes count, and only as a prefix of bull → bear → risk (a bear without
+    its bull is not used: the bull would run again and the bear must read it). The latest
+    saved thesis of a role wins.
+    """
+    by_ticker: dict[str, dict[AgentRole, object]] = {}
+    for outcome in saved:
+        if outcome.thesis is not None and outcome.failure is None:
+            by_ticker.setdefault(outcome.ticker, {})[outcome.role] = outcome.thesis
+    theses = []
+    for result in candidates:
+        found = by_ticker.get(result.ticker, {})
+        prefix: dict[AgentRole, object] = {}
+        for role in ROLES:
+            if role not in found:
+                break
+            prefix[role] = found[role]
+        theses.append(prefix)
+    return theses
+
+
 class DebatePool:
     """See the module docstring.
 
@@ -148,26 +173,40 @@ class DebatePool:
             calls=self._calls,
         )
 
-    async def run(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
+    async def run(
+        self, run_id: str, candidates: Sequence[TickerResult], *, saved: Sequence[AgentOutcome] = ()
+    ) -> DebateSummary:
         """Debate ``candidates`` until done, the deadline, or the breaker stops the LLM.
+
+        ``saved`` are theses this run already has (a resumed run): each debate continues at its
+        first agent without a saved thesis (bull and bear saved → only the risk agent runs), and
+        one whose three theses are saved is finished COMPLETED without an LLM call.
 
         Store writes go through one writer task, in order, so a step never waits for a
         commit before the next LLM call; the writer drains everything queued (shielded) before
         this returns, even when the phase is cancelled.
         """
+        theses = saved_theses(candidates, saved)
         writes_send, writes_receive = trio.open_memory_channel[object](math.inf)
         run = _Run(
             run_id=run_id,
             candidates=candidates,
             writes=writes_send,
             schedule=DebateSchedule(len(candidates), steps=len(ROLES),
-                                    deadline=trio.current_time() + self._phase_timeout),
-            theses=[{} for _ in candidates],
+                                    deadline=trio.current_time() + self._phase_timeout,
+                                    done=[len(t) for t in theses]),
+            theses=theses,
         )
         async with trio.open_nursery() as writer_nursery:
             writer_nursery.start_soon(self._writer, writes_receive, run.unsaved)
             self._runs.add(run)
             try:
+                for result, known in zip(candidates, theses):
+                    if len(known) == len(ROLES):  # every thesis saved; only the debate row was missing
+                        risk = known[AgentRole.RISK]
+                        assert isinstance(risk, RiskAssessment)
+                        await self._finish(run, result.ticker, DebateStatus.COMPLETED, verdict=risk.verdict,
+                                           conviction=risk.conviction)
                 summary = await self._run(run)
             except BaseException:  # cancelled (Ctrl-C, SIGTERM) or crashed: what was in flight gets its row
                 self._record_interrupted(run)

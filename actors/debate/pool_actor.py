@@ -70,7 +70,7 @@ async def _serve_run(
     request = envelope.payload
     try:
         with scope:
-            summary = await pool.run(request.run_id, request.candidates)
+            summary = await pool.run(request.run_id, request.candidates, saved=request.saved)
         if not scope.cancelled_caught:
             answer(envelope, summary)
     except Exception as exc:  # a bug in this run: its requester gets the error, the other runs go on

@@ -41,6 +41,7 @@ reorders a started debate behind a new one unless the end (or the deadline) requ
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 import statistics
 
 import attrs
@@ -71,14 +72,20 @@ class DebateSchedule:
         ValueError: ``count`` < 0 or ``steps`` < 1.
     """
 
-    def __init__(self, count: int, *, steps: int = 3, deadline: float | None = None) -> None:
+    def __init__(
+        self, count: int, *, steps: int = 3, deadline: float | None = None, done: Sequence[int] | None = None
+    ) -> None:
         if count < 0:
             raise ValueError(f"count must be >= 0, got {count}")
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
+        done = [0] * count if done is None else list(done)
+        if len(done) != count or any(not 0 <= d <= steps for d in done):
+            raise ValueError(f"done must give 0..{steps} finished steps for each of the {count} debates, got {done}")
         self.steps = steps
         self.deadline = deadline
-        self._chains = [_Chain(rank=i) for i in range(count)]
+        # A resumed debate starts after its saved steps; one with every step saved is closed.
+        self._chains = [_Chain(rank=i, done=d, closed=d >= steps) for i, d in enumerate(done)]
         self._latencies: list[float] = []
 
     # -- reading ------------------------------------------------------------------------------

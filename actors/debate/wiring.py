@@ -63,7 +63,7 @@ from actors.runtime import (
     stop,
 )
 from actors.store.client import StoreClient
-from messages.debate import CancelRun, DebateFinished, DebateStatus, RunDebates
+from messages.debate import AgentOutcome, CancelRun, DebateFinished, DebateStatus, RunDebates
 from messages.health import CheckNow, HealthStatus
 from messages.scan import TickerResult
 from messages.storage import SaveDebate
@@ -259,14 +259,17 @@ class PhaseRunner:
     health: Address
     pool: Address
 
-    async def __call__(self, run_id: str, candidates: Sequence[TickerResult]) -> DebateSummary:
+    async def __call__(
+        self, run_id: str, candidates: Sequence[TickerResult], *, saved: Sequence[AgentOutcome] = ()
+    ) -> DebateSummary:
+        """Debate ``candidates`` of run ``run_id``; ``saved``: theses a resumed run already has."""
         started = trio.current_time()
         health = await request(self.health, CheckNow(), timeout=self.settings.health_timeout + 5.0)
         if health.status is not HealthStatus.HEALTHY:
             reason = f"{UNHEALTHY_REASONS[health.status]}: {health.detail}"
             logger.warning("LLM %s (%s): skipping the debate phase", health.status.value, health.detail)
             return await skip_all(self.store, self.publish, run_id, candidates, reason, started)
-        return await self._ask_pool(RunDebates(run_id=run_id, candidates=candidates))
+        return await self._ask_pool(RunDebates(run_id=run_id, candidates=candidates, saved=saved))
 
     async def _ask_pool(self, payload: RunDebates) -> DebateSummary:
         reply_to, replies = trio.open_memory_channel[object](1)

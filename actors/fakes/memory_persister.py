@@ -32,10 +32,12 @@ from actors.runtime.envelope import Failure, Request, answer
 from actors.store.codec import article_key, describe, utc
 from actors.store.persister import PersisterStatistics
 from actors.store.reader import RunSummary
+from actors.store.resume import RESUMABLE_STATUSES, top_n_of
 from actors.store.schema import SCHEMA_VERSION
 from actors.store.writes import INTERRUPTED_REASON, OPEN_STATUSES
 from messages.articles import Article, ArticleScored, ArticleStatus
 from messages.debate import AgentOutcome, DebateFinished, DebateStatus
+from messages.resume import ListResumable, ReopenedRun, ReopenRun
 from messages.scan import Checkpoint, CheckpointCommitted, Phase, RunStatus
 from messages.storage import (
     AddArticles,
@@ -166,7 +168,41 @@ class MemoryPersister:
             SaveDebate: self._save_debate, FinishRun: self._finish_run,
             AddArticles: self._add_articles, ClaimNextArticle: self._claim_article,
             SaveArticleScore: self._save_article_score,
+            ListResumable: self._list_resumable, ReopenRun: self._reopen_run,
         }
+
+    def _list_resumable(self, cmd: ListResumable) -> tuple[str, ...]:
+        since = utc(cmd.since)
+        runs = sorted(self.runs.values(), key=lambda r: (r.started_at, r.id))
+        return tuple(
+            r.id for r in runs
+            if r.started_at >= since and r.finished_at is not None
+            and r.status.value in RESUMABLE_STATUSES and self.checkpoints.get(r.id) is not None
+        )
+
+    def _reopen_run(self, cmd: ReopenRun) -> ReopenedRun:  # the same checks as actors.store.resume
+        run = self.runs.get(cmd.run_id)
+        if run is None:
+            raise StoreError(f"unknown run id {cmd.run_id!r}")
+        if run.finished_at is None:
+            raise StoreError(f"run {cmd.run_id} is still open: its process is running it (or resuming it)")
+        if run.status.value not in RESUMABLE_STATUSES:
+            raise StoreError(f"run {cmd.run_id} is {run.status.value}; only PARTIAL or INTERRUPTED runs can be resumed")
+        checkpoint = self.checkpoints.get(cmd.run_id)
+        if checkpoint is None:
+            raise StoreError(f"run {cmd.run_id} has no checkpoint (it ended before its results were saved)")
+        self.runs[cmd.run_id] = attrs.evolve(
+            run, status=RunStatus.PARTIAL, finished_at=None, status_reason="resuming its debates")
+        results = sorted(checkpoint.results, key=lambda r: (r.rank, r.ticker))
+        return ReopenedRun(
+            run_id=cmd.run_id,
+            candidates=tuple(results[: top_n_of(self.settings.get(cmd.run_id))]),
+            debates=tuple(sorted((d for (rid, _), d in self.debates.items() if rid == cmd.run_id),
+                                 key=lambda d: d.ticker)),
+            saved=tuple(o for o in self.outcomes if o.run_id == cmd.run_id and o.thesis is not None and not o.failure),
+            duration_seconds=float(run.duration_seconds or 0.0),
+            previous_status=run.status.value,
+        )
 
     def _run(self, run_id: str) -> RunSummary:
         if run_id not in self.runs:

@@ -23,6 +23,12 @@ does that and cancels the actor if it is still running at the deadline, recordin
 When the actor's life ends the runtime closes the inbox for good: later sends raise
 ``ActorDied``, and each ``Request`` still queued has its reply channel closed, so its requester
 gets ``ActorDied`` at once instead of waiting for a timeout.
+
+Heartbeats: ``address.beat()`` puts a heartbeat in the inbox (at most one at a time); the
+inbox the actor iterates takes it out of the stream itself, so the actor never sees it, and
+``address.heartbeat_age()`` says how long the last one has waited unreceived (0 when none
+waits). An actor that keeps taking messages answers every heartbeat; one wedged in a handler
+lets it age, which is what a watchdog needs to know, without any actor code.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class _Cell:
     incarnations: int = 0
     scope: ReasonedCancelScope | None = None
     cancel_reason: str | None = None
+    beat_sent_at: float | None = None  #: trio time of the heartbeat waiting in the inbox, if any
 
     def cancel(self, reason: str) -> None:
         """Cancel the running incarnation (and any later one) with ``reason``."""
@@ -128,6 +135,28 @@ class Address:
         """True once the inbox no longer accepts messages."""
         return self._cell.closed
 
+    def beat(self) -> None:
+        """Queue a heartbeat unless one is waiting already; never blocks.
+
+        A full inbox counts as a heartbeat sent now (the actor is not taking messages either);
+        a closed one is ignored (a stopping actor is not wedged).
+        """
+        cell = self._cell
+        if cell.beat_sent_at is not None or cell.closed:
+            return
+        cell.beat_sent_at = trio.current_time()
+        try:
+            cell.send.send_nowait(_HEARTBEAT)
+        except trio.WouldBlock:
+            pass
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            cell.beat_sent_at = None
+
+    def heartbeat_age(self) -> float:
+        """Seconds the waiting heartbeat has gone unreceived; 0.0 when none waits."""
+        sent = self._cell.beat_sent_at
+        return 0.0 if sent is None else trio.current_time() - sent
+
     def statistics(self) -> ActorStatistics:
         """A snapshot of the inbox depth and the actor's life."""
         cell = self._cell
@@ -140,6 +169,61 @@ class Address:
             incarnations=cell.incarnations,
             cancel_reason=cell.cancel_reason,
         )
+
+
+class _Heartbeat:
+    """The runtime's heartbeat message; taken out of the inbox before the actor sees it."""
+
+    def __repr__(self) -> str:
+        return "<heartbeat>"
+
+
+_HEARTBEAT = _Heartbeat()
+
+
+class _Inbox(trio.abc.ReceiveChannel[Any]):
+    """An actor's view of its inbox: the channel, minus heartbeats (which mark the cell alive)."""
+
+    def __init__(self, cell: _Cell, channel: trio.MemoryReceiveChannel[Any]) -> None:
+        self._cell = cell
+        self._channel = channel
+
+    def _take(self, message: Any) -> bool:
+        if message is _HEARTBEAT:
+            self._cell.beat_sent_at = None
+            return False
+        return True
+
+    def receive_nowait(self) -> Any:
+        while True:
+            message = self._channel.receive_nowait()
+            if self._take(message):
+                return message
+
+    async def receive(self) -> Any:
+        while True:
+            message = await self._channel.receive()
+            if self._take(message):
+                return message
+
+    def statistics(self) -> Any:
+        return self._channel.statistics()
+
+    def clone(self) -> _Inbox:
+        return _Inbox(self._cell, self._channel.clone())
+
+    def close(self) -> None:
+        self._channel.close()
+
+    async def aclose(self) -> None:
+        self._channel.close()
+        await trio.lowlevel.checkpoint()
+
+    def __enter__(self) -> _Inbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _new_address(name: str, capacity: int) -> Address:
@@ -161,7 +245,7 @@ async def _run_once(address: Address, actor: ActorFunction, args: tuple[Any, ...
     if cell.cancel_reason is not None:
         scope.cancel(cell.cancel_reason)
     try:
-        with scope, cell.receive.clone() as inbox:
+        with scope, _Inbox(cell, cell.receive.clone()) as inbox:
             await actor(inbox, *args, task_status=task_status)
     finally:
         cell.running = False
@@ -179,6 +263,8 @@ def _retire(address: Address) -> None:
             message = cell.receive.receive_nowait()
         except (trio.WouldBlock, trio.EndOfChannel):
             break
+        if message is _HEARTBEAT:
+            continue
         orphaned += 1
         if isinstance(message, Request):
             message.reply_to.close()

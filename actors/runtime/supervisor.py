@@ -174,6 +174,15 @@ class Supervisor:
         for child in reversed(self._children):
             await stop(child.address, deadline=child.spec.stop_deadline)
 
+    def beat(self) -> None:
+        """Send every child a heartbeat (see :meth:`Address.beat`); never blocks."""
+        for child in self._children:
+            child.address.beat()
+
+    def stale(self, max_age: float) -> tuple[str, ...]:
+        """Names of the children whose heartbeat has waited unreceived for more than ``max_age`` s."""
+        return tuple(c.spec.name for c in self._children if c.address.heartbeat_age() > max_age)
+
     def statistics(self) -> SupervisorStatistics:
         """A snapshot of restarts, liveness and inbox depth per child."""
         children = []

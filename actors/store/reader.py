@@ -162,6 +162,14 @@ class StoreReader:
         self.path = Path(path)
         self._conn = schema.open_readonly(path, busy_timeout=busy_timeout)
 
+    @classmethod
+    def on_connection(cls, conn: apsw.Connection, path: str | Path = "(persister)") -> StoreReader:
+        """The same queries over an open connection (the persister's, inside its transaction); not closed by us."""
+        reader = cls.__new__(cls)
+        reader.path = Path(path)
+        reader._conn = conn
+        return reader
+
     def close(self) -> None:
         self._conn.close()
 
@@ -241,19 +249,31 @@ class StoreReader:
                     (rid,),
                 )
             ),
-            debates=tuple(
-                DebateFinished(
-                    run_id=rid, ticker=t, status=DebateStatus(s),
-                    verdict=None if v is None else Verdict(v), conviction=c, reason=r,
-                )
-                for t, s, v, c, r in self._rows(
-                    "SELECT ticker, status, verdict, conviction, reason FROM debates"
-                    " WHERE run_id = ? ORDER BY ticker",
-                    (rid,),
-                )
-            ),
+            debates=self.debates(rid),
             theses=self._theses(rid),
         )
+
+    def debates(self, rid: str) -> tuple[DebateFinished, ...]:
+        """The debate rows of run ``rid`` (a full id), by ticker."""
+        return tuple(
+            DebateFinished(
+                run_id=rid, ticker=t, status=DebateStatus(s),
+                verdict=None if v is None else Verdict(v), conviction=c, reason=r,
+            )
+            for t, s, v, c, r in self._rows(
+                "SELECT ticker, status, verdict, conviction, reason FROM debates"
+                " WHERE run_id = ? ORDER BY ticker",
+                (rid,),
+            )
+        )
+
+    def checkpointed_results(self, rid: str) -> tuple[TickerResult, ...]:
+        """The checkpointed results of run ``rid`` (a full id), in rank order."""
+        return self._results(rid)
+
+    def theses(self, rid: str) -> tuple[ThesisRecord, ...]:
+        """Every saved agent outcome of run ``rid`` (a full id), in the order saved."""
+        return self._theses(rid)
 
     def _result_tuples(self, rid: str) -> list[tuple]:
         return self._rows(

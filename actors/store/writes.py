@@ -18,8 +18,10 @@ import apsw
 from actors.errors import StoreError
 from actors.store.codec import describe, dump_json, now, parse_time, thesis_kind, time_text
 from actors.store.recovery import debate_counts
+from actors.store.resume import list_resumable, reopen_run
 from actors.store.schema import map_apsw_error
 from messages.articles import Article, ArticleStatus
+from messages.resume import ListResumable, ReopenRun
 from messages.scan import CheckpointCommitted, RunStatus
 from messages.storage import (
     AddArticles,
@@ -225,7 +227,12 @@ _HANDLERS: dict[type, Callable[[apsw.Connection, Any], Any]] = {
     AddArticles: _add_articles,
     ClaimNextArticle: _claim_article,
     SaveArticleScore: _save_article_score,
+    ListResumable: list_resumable,
+    ReopenRun: reopen_run,
 }
+
+#: Handlers that also take the writer's lease name (``owner``): the runs they create or take over become its own.
+_OWNED: dict[type, Callable[[apsw.Connection, Any, str | None], Any]] = {BeginRun: _begin_run, ReopenRun: reopen_run}
 
 
 def execute(conn: apsw.Connection, command: object, *, owner: str | None = None) -> Any:
@@ -245,7 +252,8 @@ def execute(conn: apsw.Connection, command: object, *, owner: str | None = None)
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            ack = _begin_run(conn, command, owner) if isinstance(command, BeginRun) else handler(conn, command)
+            owned = _OWNED.get(type(command))
+            ack = owned(conn, command, owner) if owned is not None else handler(conn, command)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -238,13 +238,29 @@ class TestOpen:
         assert policy.record_health(health(HealthStatus.TIMEOUT), 3.0) is None
         assert policy.half_open_at == 30.0
 
-    def test_healthy_report_half_opens_only_after_cooldown(self):
-        """HEALTHY before the cool-down is ignored; after it, it half-opens."""
+    def test_healthy_report_half_opens_within_the_cooldown(self):
+        """HEALTHY within the cool-down half-opens at once (one probe call decides), saying so."""
         policy = opened(0.0)
-        assert policy.record_health(health(HealthStatus.HEALTHY), 10.0) is None
+        event = policy.record_health(health(HealthStatus.HEALTHY, "model loaded"), 10.0)
+        assert event is not None and event.state is HALF_OPEN
+        assert event.reason == "health: healthy — model loaded (within the cool-down: one probe call decides)"
+        assert policy.allow(10.0) is True and policy.allow(10.0) is False
+
+    def test_healthy_report_after_cooldown_says_cooldown_elapsed(self):
+        """HEALTHY after the cool-down half-opens with the cool-down named."""
+        policy = opened(0.0)
         event = policy.record_health(health(HealthStatus.HEALTHY, "model loaded"), 31.0)
         assert event is not None and event.state is HALF_OPEN
         assert event.reason == "cool-down elapsed; health: healthy — model loaded"
+
+    def test_failed_probe_after_healthy_report_reopens_with_a_fresh_cooldown(self):
+        """A flapping server: the probe call let through by a HEALTHY report fails → OPEN, cool-down anew."""
+        policy = opened(0.0)
+        policy.record_health(health(HealthStatus.HEALTHY), 10.0)
+        assert policy.allow(10.0)
+        event = policy.record_attempt(att(K.TIMEOUT_FIRST_CHUNK), 12.0)
+        assert event is not None and event.state is BreakerStateName.OPEN
+        assert policy.half_open_at == 42.0
 
 
 class TestHalfOpen:
