@@ -150,18 +150,21 @@ async def open_system(
                 earnings_horizon_days=settings.dte_max,
             )
             fetcher_address = await sup.start(ChildSpec("fetcher", run_fetcher, args=(fetcher,), **limits))
+            # The news scorer needs the LLM side even when only the debates are off (--no-debate).
+            llm_wanted = news and settings.ai_backend != "none"
             async with open_debate_runner(
-                settings, store=store, publish=bus.publish, disabled=disabled, supervisor=sup,
-                client_factory=client_factory,
-            ) as (debate, debate_disabled):
+                settings, store=store, publish=bus.publish, disabled=None if llm_wanted else disabled,
+                supervisor=sup, client_factory=client_factory,
+            ) as (runner, runner_disabled):
+                debate, debate_disabled = (None, disabled) if disabled else (runner, runner_disabled)
                 news_address, news_unavailable = None, None
-                shared = getattr(debate, "llm", None)
+                shared = getattr(runner, "llm", None)
                 if news and shared is not None:
                     news_address = await start_news_scorer(
                         sup, settings, shared, store, interval=news_interval, clock=news_clock
                     )
                 elif news:
-                    news_unavailable = f"the LLM is off ({debate_disabled})"
+                    news_unavailable = f"the LLM is off ({runner_disabled or disabled})"
                 deps = CoordinatorDeps(
                     settings=settings,
                     fetcher=FetcherClient(fetcher_address, provider=provider),

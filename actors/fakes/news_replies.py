@@ -54,11 +54,16 @@ def _article(prompt: str) -> str:
 
 
 def news_reply(schema: Mapping[str, Any], prompt: str) -> dict[str, Any] | None:
-    """The reply document for a news schema, or None when ``schema`` is not one of :data:`NEWS_SCHEMAS`."""
+    """The reply document for a news schema, or None when ``schema`` is not one of :data:`NEWS_SCHEMAS`.
+
+    Like a model that follows its instructions, it reads the instructions after the quoted
+    article, never inside it.
+    """
     title = schema.get("title")
     if title not in NEWS_SCHEMAS:
         return None
     words = _words(_article(prompt).split("\n", 1)[-1])  # the text after the source/published line
+    prompt = prompt.rsplit("ARTICLE>>>", 1)[-1]  # the instructions after the quote
     if title == "NewsCategories":
         offered = [c.strip() for c in (_CHOICES.search(prompt).group(1).split(",") if _CHOICES.search(prompt) else [])]
         chosen = [c for c, keys in _CATEGORY_WORDS.items() if c in offered and keys.intersection(words)]
