@@ -23,7 +23,7 @@ from actors.news.client import NewsClient
 from actors.store.client import StoreClient
 from messages.articles import AddArticles, LoadNewsScores, RunNewsItem, SaveRunNews, ScoredNews
 
-__all__ = ["NewsStep", "news_effects_for_scan", "news_rule", "save_run_news"]
+__all__ = ["NewsStep", "news_candidates", "news_effects_for_scan", "news_rule", "save_run_news"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,14 @@ async def news_effects_for_scan(
     score_news: bool,
     unavailable: str | None = None,
 ) -> NewsStep:
-    """Collect, optionally score (top tickers first), load and weigh the news of ``scored``."""
+    """Collect, optionally score (top tickers first), load and weigh the news of ``scored``.
+
+    Only tickers news could bring into (or keep in) the top ``top_n_options`` take part: those
+    whose technical score is within twice ``news_max_adjustment`` of the N-th best (see
+    :func:`news_candidates`), so a scan of 20,000 tickers does not queue 50,000 headlines.
+    """
     parts: list[str] = []
+    scored = news_candidates(scored, top_n=settings.top_n_options, max_adjustment=settings.news_max_adjustment)
     headlines = [h for item in scored for h in item.data.headlines]
     if headlines:
         try:
@@ -100,6 +106,16 @@ async def news_effects_for_scan(
     moved = sum(1 for e in effects.values() if e.points)
     parts.append(f"{moved} tickers moved by news")
     return NewsStep(effects=effects, detail="; ".join(parts))
+
+
+def news_candidates(scored: Sequence[Scored], *, top_n: int, max_adjustment: float) -> list[Scored]:
+    """The tickers whose rank news could matter for: all when there are at most ``top_n``, else those
+    with a technical score >= the N-th best - 2 x ``max_adjustment`` (the most news can add to
+    one and take from the other)."""
+    if len(scored) <= max(1, top_n):
+        return list(scored)
+    cutoff = sorted((s.scored.score for s in scored), reverse=True)[max(1, top_n) - 1] - 2 * max_adjustment
+    return [s for s in scored if s.scored.score >= cutoff]
 
 
 async def save_run_news(store: StoreClient, run_id: str, effects: Mapping[str, NewsEffect]) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -33,12 +34,19 @@ __all__ = ["drain", "news_scorer_actor"]
 logger = logging.getLogger(__name__)
 
 
-async def drain(scorer: NewsScorer, first_tickers: tuple[str, ...] = (), *, timeout: float = math.inf) -> NewsDrained:
-    """Score articles one at a time until none is pending or ``timeout`` (trio seconds) passed."""
+async def drain(
+    scorer: NewsScorer,
+    first_tickers: tuple[str, ...] = (),
+    *,
+    timeout: float = math.inf,
+    wanted: Callable[[], bool] = lambda: True,
+) -> NewsDrained:
+    """Score articles one at a time until none is pending, ``timeout`` (trio seconds) passed, or
+    ``wanted()`` turns false between articles (the requester went away)."""
     started = trio.current_time()
     counts = {r: 0 for r in ArticleResult}
     with trio.move_on_after(timeout) as scope:
-        while (result := await scorer.score_next(first_tickers)) is not ArticleResult.EMPTY:
+        while wanted() and (result := await scorer.score_next(first_tickers)) is not ArticleResult.EMPTY:
             counts[result] += 1
     drained = NewsDrained(
         scored=counts[ArticleResult.SCORED], failed=counts[ArticleResult.FAILED],
@@ -69,7 +77,8 @@ async def news_scorer_actor(
         if isinstance(message, Request) and isinstance(message.payload, DrainNews):
             wanted: DrainNews = message.payload
             async with one_at_a_time:
-                answer(message, await drain(scorer, wanted.first_tickers, timeout=wanted.timeout))
+                answer(message, await drain(scorer, wanted.first_tickers, timeout=wanted.timeout,
+                                            wanted=lambda: not _abandoned(message)))
         elif isinstance(message, Request):
             answer(message, Failure(TypeError(f"the news scorer answers DrainNews, got {message.payload!r}")))
         else:
@@ -80,6 +89,14 @@ async def news_scorer_actor(
             nursery.start_soon(_drain_every, scorer, interval, one_at_a_time)
         await serve(inbox, handle, actor="news-scorer", task_status=task_status)
         nursery.cancel_scope.cancel()
+
+
+def _abandoned(request: Request) -> bool:
+    """Nobody can receive the answer any more (the requester timed out, was cancelled or stopped)."""
+    try:
+        return request.reply_to.statistics().open_receive_channels == 0
+    except AttributeError:  # not a trio memory channel: assume someone listens
+        return False
 
 
 async def _drain_every(scorer: NewsScorer, interval: float, lock: trio.Lock) -> None:

@@ -68,26 +68,28 @@ def load_article(conn: apsw.Connection, article_id: int) -> Article | None:
 
 def _add(conn: apsw.Connection, cmd: AddArticles) -> Committed:
     stamp = time_text(cmd.added_at or now())
-    added = 0
-    for h in cmd.headlines:
-        url, key = normalize_url(h.url), title_hash(h.title)
-        found = conn.execute(
-            "SELECT id FROM articles WHERE title_hash = ? OR (? IS NOT NULL AND url = ?) ORDER BY id LIMIT 1",
-            (key, url, url),
-        ).fetchall()
-        if found:
-            article_id = found[0][0]
-        else:
-            conn.execute(
-                "INSERT INTO articles (url, title_hash, title, source, published_at, summary, status,"
-                " added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (url, key, h.title, h.publisher, time_text(h.published_at), h.summary, stamp, stamp),
-            )
-            article_id = conn.last_insert_rowid()
-            added += 1
-        conn.execute(
-            "INSERT OR IGNORE INTO article_tickers (article_id, ticker) VALUES (?, ?)", (article_id, h.ticker)
-        )
+    rows = [
+        (normalize_url(h.url), title_hash(h.title), h.title, h.publisher, time_text(h.published_at), h.summary, h.ticker)
+        for h in cmd.headlines
+    ]
+    before = conn.total_changes()
+    # A headline whose URL or title hash is already stored is the same article: the UNIQUE
+    # constraints ignore it (executemany: one C loop, a scan of 20,000 tickers has ~50,000).
+    conn.executemany(
+        "INSERT OR IGNORE INTO articles (url, title_hash, title, source, published_at, summary, status,"
+        " added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        [(url, key, title, source, published, summary, stamp, stamp)
+         for url, key, title, source, published, summary, _ in rows],
+    )
+    added = conn.total_changes() - before
+    conn.executemany(
+        "INSERT OR IGNORE INTO article_tickers (article_id, ticker) SELECT id, ? FROM articles WHERE title_hash = ?",
+        [(ticker, key) for _, key, *_rest, ticker in rows],
+    )
+    conn.executemany(  # the same story under another title: linked through its URL
+        "INSERT OR IGNORE INTO article_tickers (article_id, ticker) SELECT id, ? FROM articles WHERE url = ?",
+        [(ticker, url) for url, *_rest, ticker in rows if url is not None],
+    )
     return Committed("AddArticles", None, added)
 
 

@@ -100,7 +100,8 @@ def news_effect(
     capped = max(-rule.max_adjustment, min(rule.max_adjustment, uncapped))
     scale = capped / uncapped if uncapped else 0.0
     sign = _SIGN[direction]
-    points = round(capped * sign, 2) + 0.0
+    cap_ = rule.max_adjustment
+    points = max(-cap_, min(cap_, round(capped * sign, 2))) + 0.0  # rounding never crosses the cap
     contributions = tuple(
         NewsContribution(item=item, weight=round(w, 4), points=round(rule.max_adjustment * item.sentiment * w * scale * sign, 2) + 0.0)
         for item, w in sorted(weighted, key=lambda p: -abs(p[0].sentiment * p[1]))

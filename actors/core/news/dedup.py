@@ -18,6 +18,8 @@ _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 def normalize_title(title: str) -> str:
     """Lower case, accents and punctuation dropped, runs of spaces made one: the title's identity."""
+    if title.isascii():  # the common case: nothing to decompose
+        return " ".join(_NOT_WORD.sub(" ", title.lower()).split())
     decomposed = unicodedata.normalize("NFKD", title)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", plain.casefold()).split())
