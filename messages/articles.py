@@ -287,10 +287,13 @@ class SaveRunNews:
 @frozen(kw_only=True)
 class DrainNews:
     """To the news scorer: score pending articles until none is left (articles of ``first_tickers``
-    first) or ``timeout`` seconds passed; answered :class:`NewsDrained`."""
+    first) or ``timeout`` seconds passed; answered :class:`NewsDrained`. With
+    ``wait_for_breaker`` False (a scan) the drain ends when the circuit breaker refuses, instead
+    of waiting out its cool-down (the daemon's way)."""
 
     first_tickers: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_tickers)
     timeout: float = attrs.field(default=600.0, validator=_seconds)
+    wait_for_breaker: bool = True
 
 
 @frozen(kw_only=True)
@@ -304,3 +307,4 @@ class NewsDrained:
     lost: int
     timed_out: bool
     seconds: float
+    breaker_open: bool = False

@@ -77,7 +77,7 @@ async def news_effects_for_scan(
             by_score = sorted(scored, key=lambda s: (-s.scored.score, s.scored.ticker))
             first = tuple(s.scored.ticker for s in by_score[: settings.top_n_options])
             try:
-                drained = await news.drain(first, timeout=settings.ai_debate_phase_timeout)
+                drained = await news.drain(first, timeout=settings.ai_debate_phase_timeout, wait_for_breaker=False)
             except (ActorDied, RequestTimeout) as exc:
                 logger.error("news: the scorer did not drain the queue: %s", exc)
                 parts.append(f"news not scored: {exc}")
@@ -85,6 +85,7 @@ async def news_effects_for_scan(
                 parts.append(
                     f"{drained.scored} articles scored, {drained.failed} failed attempts"
                     + (" (stopped at the time limit)" if drained.timed_out else "")
+                    + (" (stopped: the circuit breaker is open, the rest waits)" if drained.breaker_open else "")
                 )
     rule = news_rule(settings)
     effects: dict[str, NewsEffect] = {}

@@ -16,12 +16,15 @@ class NewsClient:
 
     address: Address
 
-    async def drain(self, first_tickers: tuple[str, ...] = (), *, timeout: float = 600.0) -> NewsDrained:
+    async def drain(
+        self, first_tickers: tuple[str, ...] = (), *, timeout: float = 600.0, wait_for_breaker: bool = True
+    ) -> NewsDrained:
         """Ask the scorer to drain the queue; wait at most ``timeout`` (+ a margin to answer).
 
         Raises:
             RequestTimeout, ActorDied: the scorer did not answer.
         """
         return await request(
-            self.address, DrainNews(first_tickers=first_tickers, timeout=timeout), timeout=timeout + 30.0
+            self.address, DrainNews(first_tickers=first_tickers, timeout=timeout, wait_for_breaker=wait_for_breaker),
+            timeout=timeout + 30.0,
         )

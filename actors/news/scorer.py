@@ -101,7 +101,8 @@ class ArticleResult(enum.Enum):
     SCORED = "scored"
     FAILED = "failed"  # this attempt failed (the article is pending again, or failed for good)
     EMPTY = "empty"  # nothing to claim
-    YIELDED = "yielded"  # released uncounted: debates started, or the breaker refused
+    YIELDED = "yielded"  # released uncounted: a scan started debating
+    BREAKER_OPEN = "breaker_open"  # released uncounted: the breaker refused or cut the call off
     LOST = "lost"  # the store refused the result (lease lost, or the store failed)
 
 
@@ -151,8 +152,12 @@ class NewsScorer:
             logger.info("news scorer: cooling down %.0f s (%s)", wait, reason)
             await trio.sleep(wait)
 
-    async def score_next(self, first_tickers: tuple[str, ...] = ()) -> ArticleResult:
-        """Wait for a turn, claim the next article and score it (one attempt)."""
+    async def score_next(self, first_tickers: tuple[str, ...] = (), *, wait_on_breaker: bool = True) -> ArticleResult:
+        """Wait for a turn, claim the next article and score it (one attempt).
+
+        When the breaker refuses, the article is given back and (``wait_on_breaker``) the scorer
+        waits ``breaker_wait`` before returning :attr:`ArticleResult.BREAKER_OPEN`.
+        """
         await self.wait_turn()
         article = await self._store.send(ClaimArticle(
             now=self._clock(), lease_seconds=self.settings.lease, max_attempts=self.settings.max_attempts,
@@ -160,9 +165,9 @@ class NewsScorer:
         ))
         if article is None:
             return ArticleResult.EMPTY
-        return await self._score(article)
+        return await self._score(article, wait_on_breaker)
 
-    async def _score(self, article: Article) -> ArticleResult:
+    async def _score(self, article: Article, wait_on_breaker: bool = True) -> ArticleResult:
         command: FinishArticle | None = None
         yielded: _Yield | None = None
         try:
@@ -183,9 +188,11 @@ class NewsScorer:
             yielded = _Yield("a scan started debating")
         if yielded is not None:
             await self._release(article, yielded.why)
-            if yielded.breaker:
+            if not yielded.breaker:
+                return ArticleResult.YIELDED
+            if wait_on_breaker:
                 await trio.sleep(self.settings.breaker_wait)
-            return ArticleResult.YIELDED
+            return ArticleResult.BREAKER_OPEN
         assert command is not None
         return await self._finish(article, command)
 

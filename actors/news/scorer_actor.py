@@ -40,18 +40,25 @@ async def drain(
     *,
     timeout: float = math.inf,
     wanted: Callable[[], bool] = lambda: True,
+    wait_for_breaker: bool = True,
 ) -> NewsDrained:
-    """Score articles one at a time until none is pending, ``timeout`` (trio seconds) passed, or
-    ``wanted()`` turns false between articles (the requester went away)."""
+    """Score articles one at a time until none is pending, ``timeout`` (trio seconds) passed,
+    ``wanted()`` turns false between articles (the requester went away), or (unless
+    ``wait_for_breaker``) the circuit breaker refuses."""
     started = trio.current_time()
     counts = {r: 0 for r in ArticleResult}
     with trio.move_on_after(timeout) as scope:
-        while wanted() and (result := await scorer.score_next(first_tickers)) is not ArticleResult.EMPTY:
+        while wanted():
+            result = await scorer.score_next(first_tickers, wait_on_breaker=wait_for_breaker)
+            if result is ArticleResult.EMPTY:
+                break
             counts[result] += 1
+            if result is ArticleResult.BREAKER_OPEN and not wait_for_breaker:
+                break
     drained = NewsDrained(
         scored=counts[ArticleResult.SCORED], failed=counts[ArticleResult.FAILED],
-        yielded=counts[ArticleResult.YIELDED], lost=counts[ArticleResult.LOST],
-        timed_out=scope.cancelled_caught, seconds=round(trio.current_time() - started, 4),
+        yielded=counts[ArticleResult.YIELDED] + counts[ArticleResult.BREAKER_OPEN], lost=counts[ArticleResult.LOST],
+        timed_out=scope.cancelled_caught, breaker_open=counts[ArticleResult.BREAKER_OPEN] > 0, seconds=round(trio.current_time() - started, 4),
     )
     if drained.scored or drained.failed or drained.timed_out:
         logger.info("news: %d scored, %d failed attempts, %d yielded in %.1f s%s", drained.scored, drained.failed,
@@ -78,7 +85,8 @@ async def news_scorer_actor(
             wanted: DrainNews = message.payload
             async with one_at_a_time:
                 answer(message, await drain(scorer, wanted.first_tickers, timeout=wanted.timeout,
-                                            wanted=lambda: not _abandoned(message)))
+                                            wanted=lambda: not _abandoned(message),
+                                            wait_for_breaker=wanted.wait_for_breaker))
         elif isinstance(message, Request):
             answer(message, Failure(TypeError(f"the news scorer answers DrainNews, got {message.payload!r}")))
         else:

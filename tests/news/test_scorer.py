@@ -122,3 +122,18 @@ async def test_retry_after_starts_a_saved_cooldown_that_a_new_scorer_honours(aut
     assert note == "HTTP 429, Retry-After 120 s"
     assert dt.datetime.fromisoformat(until) == BASE + dt.timedelta(seconds=times[0] + 120)
     assert drained.scored == 2 and drained.failed == 1
+
+
+async def test_a_scans_drain_stops_when_the_breaker_opens_instead_of_waiting(autojump_clock):
+    """bin/scan's drain (wait_for_breaker=False) against a dead server: it returns as soon as the breaker
+    refuses, long before the cool-down ends; the articles stay queued for later (only the first call counted)."""
+    server = NewsOllama(latency_first=LATENCY)
+    server.refuse = True
+    s = news_settings(server, breaker_cooldown=30.0, breaker_failures=3)
+    async with news_side(server, s, articles=headlines(4)) as side:
+        started = trio.current_time()
+        drained = await side.news.drain(wait_for_breaker=False)
+        elapsed = trio.current_time() - started
+        rows = side.rows("SELECT status, attempts FROM articles ORDER BY id")
+    assert drained.breaker_open and drained.scored == 0 and elapsed < 5.0
+    assert sorted(rows) == [("pending", 0)] * 3 + [("pending", 1)]
