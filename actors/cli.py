@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 def _scan_parser() -> _Parser:
     p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
                 epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one; "
-                       "`bin/scan resume RUN_ID` finishes its debates.")
+                       "`bin/scan resume RUN_ID` finishes its debates; `bin/scan news list|retry` the news queue.")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
     p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
     p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
@@ -47,6 +47,7 @@ def _scan_parser() -> _Parser:
     p.add_argument("--config", type=Path, help="TOML config file")
     p.add_argument("--print-config", action="store_true", help="show the effective settings (secrets masked)")
     p.add_argument("--no-debate", action="store_true", help="skip the AI debate phase")
+    p.add_argument("--score-news", action="store_true", help="score the queued news with the LLM before the catalyst phase")
     p.add_argument("--ai-backend", help="ollama, claude or none")
     p.add_argument("--fail-on-partial", action="store_true", help="exit 3 when the run is PARTIAL")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any setting, e.g. --set top_n_ai_debate=5")
@@ -140,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.cli_runs import main_runs
 
             return main_runs(argv[1:])
+        if argv[:1] == ["news"]:
+            from actors.cli_news import main_news
+
+            return main_news(argv[1:])
         if argv[:1] == ["show"]:
             from actors.cli_runs import main_show
 

@@ -9,7 +9,9 @@ Secrets (the Anthropic key) are :class:`~actors.secrets.Secret` and print as ``*
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-import zoneinfo
-
 from actors.app.timespec import CLOCK_EXPECTED, DURATION_EXPECTED, parse_clock_time, parse_duration
+from actors.core.news.prompts import DEFAULT_CATEGORIES
 from actors.errors import ConfigError
 from actors.secrets import Secret, SecretFormatError
 
@@ -103,6 +104,23 @@ class Settings:
     breaker_min_calls: int = field(default=20, metadata={"min": 1})
     breaker_failure_rate: float = field(default=0.5, metadata={"min_exclusive": 0, "max": 1})
     breaker_cooldown: float = field(default=30.0, metadata={"min_exclusive": 0})
+
+    # news (issue 12): the article queue, the news scorer and the news catalyst rule
+    #: Claims of one article before it is ``failed`` (an expired lease counts as one).
+    news_max_attempts: int = field(default=3, metadata={"min": 1, "max": 100})
+    #: Seconds an article may stay ``scoring`` before its lease expires (covers both stages).
+    news_lease: float = field(default=300.0, metadata={"min_exclusive": 0})
+    #: Seconds between the daemon's drains of the queue.
+    news_interval: float = field(default=30.0, metadata={"min_exclusive": 0})
+    news_lookback_days: float = field(default=7.0, metadata={"min_exclusive": 0, "max": 3650})
+    news_half_life_days: float = field(default=2.0, metadata={"min_exclusive": 0, "max": 3650})
+    #: Cap on the news points of one ticker (either way).
+    news_max_adjustment: float = field(default=10.0, metadata={"min_exclusive": 0, "max": 50})
+    news_categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata={"words": True})
+    #: The article text in a prompt is cut at a paragraph boundary to at most this many characters.
+    news_max_chars: int = field(default=2000, metadata={"min": 200, "max": 50000})
+    #: Pause of the news scorer after HTTP 429 / 529 without a Retry-After header (seconds).
+    news_rate_limit_cooldown: float = field(default=60.0, metadata={"min": 0})
 
     # storage and logging
     db_path: Path | None = None
@@ -207,6 +225,9 @@ def load_settings(
     return settings
 
 
+_WORD = re.compile(r"[a-z0-9][a-z0-9&-]{0,31}")
+
+
 def _known() -> str:
     return "known settings: " + ", ".join(sorted(FIELDS))
 
@@ -281,6 +302,11 @@ def _convert(name: str, value: Any, source: str) -> Any:
         result = tuple(_to_number(v, float, bad, "a list of numbers >= 0") for v in items)
         if any(v < 0 for v in result):
             raise bad("a list of numbers >= 0")
+    elif type_ == "tuple[str, ...]" and meta.get("words"):
+        items = _to_list(value, bad, "a list of words")
+        result = tuple(str(v).strip().lower() for v in items if str(v).strip())
+        if not 1 <= len(result) <= 32 or any(not _WORD.fullmatch(w) for w in result) or len(set(result)) != len(result):
+            raise bad("1 to 32 distinct words of letters, digits, '&' and '-'")
     elif type_ == "tuple[str, ...]":
         items = _to_list(value, bad, "a list of ticker symbols")
         result = tuple(str(v).strip().upper() for v in items if str(v).strip())
@@ -390,6 +416,12 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
         )
     if 0 < s.scan_every < 60:
         raise ConfigError(f"scan_every: expected 0 (off) or at least 1m, got {s.scan_every:g} s" + where("scan_every"))
+    if s.news_lease <= 2 * s.ai_request_timeout:
+        raise ConfigError(
+            f"news_lease ({s.news_lease}) must exceed two LLM requests (2 x ai_request_timeout = "
+            f"{2 * s.ai_request_timeout}): an article is categorized, then scored, under one lease"
+            + where("news_lease", "ai_request_timeout")
+        )
     for name in ("ollama_host", "anthropic_base_url"):
         url = getattr(s, name)
         if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):

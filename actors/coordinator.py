@@ -42,6 +42,8 @@ from actors.fetch_actor import FetcherClient
 from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
 from actors.core.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.news.catalyst_phase import news_effects_for_scan, save_run_news
+from actors.news.client import NewsClient
 from actors.serving import single_cause
 from actors.store.client import StoreClient
 from messages.debate import AgentOutcome, DebateFinished
@@ -169,11 +171,15 @@ async def run_scan(
     debate: DebateRunner | None,
     debate_disabled_reason: str | None = None,
     settings_json: str = "{}",
+    news: NewsClient | None = None,
+    news_unavailable: str | None = None,
 ) -> ScanOutcome:
     """Run one scan through every phase; see the module docstring.
 
     ``fetcher`` is the fetcher actor's client (the system) or a :class:`Fetcher` used directly
-    in this task (tests and benchmarks of the phases alone).
+    in this task (tests and benchmarks of the phases alone). ``news`` is the news scorer's
+    client, drained before the catalyst phase when the request asks for it (``score_news``);
+    ``news_unavailable`` says why there is none.
     """
     started = trio.current_time()
     phases = _Phases(run_id, publish, store)
@@ -189,7 +195,8 @@ async def run_scan(
     )
     try:
         return await _run_phases(
-            request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started
+            request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started,
+            news, news_unavailable,
         )
     except BaseException as exc:
         if _is_cancellation(exc):
@@ -241,7 +248,8 @@ async def _mark_interrupted(store: StoreClient, run_id: str, started: float, rea
 
 
 async def _run_phases(
-    request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started
+    request, run_id, settings, fetcher, store, publish, phases, debate, debate_disabled_reason, started,
+    news=None, news_unavailable=None,
 ) -> ScanOutcome:
     tickers = request.universe
     errors: list[DataError] = []
@@ -285,9 +293,12 @@ async def _run_phases(
         return await _finish_failed(request, run_id, store, publish, phases, errors, reason, started)
 
     phases.start(Phase.CATALYSTS, len(scored))
-    ranked = rank(scored, horizon_days=settings.dte_max)
+    news_step = await news_effects_for_scan(
+        scored, settings=settings, store=store, news=news, score_news=request.score_news, unavailable=news_unavailable
+    )
+    ranked = rank(scored, horizon_days=settings.dte_max, news=news_step.effects)
     flagged = sum(1 for r in ranked if any(c.adjustment for c in r.catalysts))
-    await phases.finish(Phase.CATALYSTS, detail=f"{flagged} tickers adjusted")
+    await phases.finish(Phase.CATALYSTS, detail=f"{flagged} tickers adjusted; news: {news_step.detail}")
 
     top = [r.ticker for r in ranked[: settings.top_n_options]]
     phases.start(Phase.OPTIONS, len(top))
@@ -308,6 +319,9 @@ async def _run_phases(
         await phases.finish(Phase.PERSIST, "failed", errors=1, detail=reason)
         return await _finish_failed(request, run_id, store, publish, phases, errors, reason, started, results)
     await phases.finish(Phase.PERSIST, detail=f"{len(results)} tickers, {chosen} contracts")
+    news_unsaved = await save_run_news(store, run_id, news_step.effects)
+    if news_unsaved:
+        phases.unsaved.append(news_unsaved)
     logger.info("run %s checkpointed: %d tickers, %d contracts", run_id, len(results), chosen)
 
     summary = await _debate_phase(run_id, results, settings, phases, debate, debate_disabled_reason)

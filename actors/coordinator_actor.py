@@ -27,6 +27,7 @@ import trio
 from actors.config import Settings
 from actors.coordinator import DebateRunner, ScanOutcome, new_run_id, run_scan
 from actors.fetch_actor import FetcherClient
+from actors.news.client import NewsClient
 from actors.runtime import Address, Failure, Request, answer, request
 from actors.serving import HandlerCrashed, single_cause
 from actors.store.client import StoreClient
@@ -51,6 +52,9 @@ class CoordinatorDeps:
     debate: DebateRunner | None
     debate_disabled_reason: str | None
     settings_json: str = "{}"
+    #: The news scorer (``open_system(..., news=True)``), or None and why.
+    news: NewsClient | None = None
+    news_unavailable: str | None = None
 
 
 @attrs.define(eq=False)
@@ -118,6 +122,8 @@ async def _scan(
                 debate=deps.debate,
                 debate_disabled_reason=deps.debate_disabled_reason,
                 settings_json=deps.settings_json,
+                news=deps.news,
+                news_unavailable=deps.news_unavailable,
             )
         if flight.scope.cancelled_caught:
             outcome = Failure(ScanCancelled(run_id))

@@ -102,7 +102,7 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
         if expiry:
             contract = f"{contract} {expiry} {dte}d"
         cells = [str(row["rank"]), row["ticker"], f"{row['score']:.1f}", row["direction"],
-                 catalyst_flags(row["catalysts"]), contract]
+                 catalyst_flags(row["catalysts"], row.get("news_flag")), contract]
         cells += [] if narrow else [delta, mid, oi]
         table.add_row(*cells, debate_cell(row.get("debate")))
     console.print(table)

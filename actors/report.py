@@ -132,8 +132,9 @@ def result_to_dict(
     *,
     saved: bool = True,
     debate_saved: bool = True,
+    news: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    return {
+    row = {
         "ticker": result.ticker,
         "rank": result.rank,
         "score": result.score,
@@ -149,12 +150,36 @@ def result_to_dict(
         "debate": debate_to_dict(debate, theses, saved=debate_saved) if debate else None,
         "saved": saved,
     }
+    return _with_news(row, news)
 
 
-def _with_debate(row: dict[str, Any], debate: DebateFinished | None, theses: list[dict] | None) -> dict[str, Any]:
+def _with_debate(
+    row: dict[str, Any], debate: DebateFinished | None, theses: list[dict] | None, news: list[dict] | None = None
+) -> dict[str, Any]:
     row["debate"] = debate_to_dict(debate, theses) if debate else None
     row["saved"] = True
+    return _with_news(row, news)
+
+
+def _with_news(row: dict[str, Any], news: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Add ``news`` (the articles that moved the score, with their points) and ``news_flag``."""
+    row["news"] = list(news or [])
+    row["news_flag"] = news_flag(row["news"])
     return row
+
+
+#: News points below which no flag is shown (as ``actors.core.news.catalyst.FLAG_MIN_POINTS``).
+NEWS_FLAG_MIN_POINTS = 0.5
+
+
+def news_flag(news: list[Mapping[str, Any]]) -> str | None:
+    """``NEWS+`` / ``NEWS-`` by the sign of the articles' weighted sentiment, when they moved the
+    score by at least half a point; else None. The table shows it beside the catalyst flags."""
+    points = sum(float(n.get("points") or 0.0) for n in news)
+    net = sum(float(n.get("sentiment") or 0.0) * float(n.get("weight") or 0.0) for n in news)
+    if abs(points) < NEWS_FLAG_MIN_POINTS or not net:
+        return None
+    return "NEWS+" if net > 0 else "NEWS-"
 
 
 def debate_to_dict(debate: DebateFinished, theses: list[dict] | None, *, saved: bool = True) -> dict[str, Any]:
@@ -198,7 +223,8 @@ def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[s
     ]
 
 
-def catalyst_flags(catalysts: list[Mapping[str, Any]]) -> str:
+def catalyst_flags(catalysts: list[Mapping[str, Any]], news_flag: str | None = None) -> str:
+    """The catalyst cell: short earnings flags, and ``NEWS+``/``NEWS-`` when news moved the score."""
     short = {
         "earnings_before_expiry": "ER<exp",
         "earnings_soon": "ER soon",
@@ -206,6 +232,8 @@ def catalyst_flags(catalysts: list[Mapping[str, Any]]) -> str:
         "earnings_unknown": "ER ?",
         "news": "news",
     }
+    if news_flag:
+        short["news"] = news_flag
     shown = [c for c in catalysts if c["kind"] != "news" or c.get("adjustment")]
     return " ".join(short.get(c["kind"], c["kind"]) for c in shown)
 
@@ -249,6 +277,7 @@ def detail_to_dict(detail: Any, *, db: str, results: Iterable[dict[str, Any]] | 
     theses: dict[str, list[dict]] = {}
     for record in detail.theses:
         theses.setdefault(record.outcome.ticker, []).append(thesis_to_dict(record.outcome))
+    news = getattr(detail, "news", None) or {}
     debate_phase = next((p for p in detail.phases if p.phase.value == "ai_debate"), None)
     skipped_reason = (debate_phase.detail or None) if debate_phase else None
     if debate_phase is not None and debate_phase.status == "ok":
@@ -265,9 +294,11 @@ def detail_to_dict(detail: Any, *, db: str, results: Iterable[dict[str, Any]] | 
             for p in detail.phases
         ],
         "results": (
-            [result_to_dict(r, debates.get(r.ticker), theses.get(r.ticker)) for r in detail.results]
+            [result_to_dict(r, debates.get(r.ticker), theses.get(r.ticker), news=news.get(r.ticker))
+             for r in detail.results]
             if results is None
-            else (_with_debate(row, debates.get(row["ticker"]), theses.get(row["ticker"])) for row in results)
+            else (_with_debate(row, debates.get(row["ticker"]), theses.get(row["ticker"]), news.get(row["ticker"]))
+                  for row in results)
         ),
         "errors": [
             {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message}

@@ -112,13 +112,15 @@ async def _scan(settings: Settings, args: argparse.Namespace, db: Path, interact
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_cancel_on_signal, signals, scan_scope)
-            async with open_system(settings, db=db, disabled=_disabled_reason(settings, args)) as system:
+            score_news = bool(getattr(args, "score_news", False))
+            async with open_system(settings, db=db, disabled=_disabled_reason(settings, args), news=score_news) as system:
                 request = ScanRequested(
                     universe=tuple(settings.universe or system.provider.default_universe()),
                     source=settings.source,
                     requested_at=dt.datetime.now(dt.timezone.utc),
                     reason="demo" if args.demo else "manual",
                     run_id=run_id,
+                    score_news=score_news,
                 )
                 with ProgressDisplay(sys.stderr, enabled=interactive) as display:
                     async with trio.open_nursery() as shown:

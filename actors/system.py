@@ -8,6 +8,8 @@
         ├── fetcher       fetch and score (provider, concurrency, rate limit, worker processes)
         ├── LLM side      breaker, health monitor, debate pool: started by
         │                 open_debate_runner(..., supervisor=sup) (actors.debate.wiring)
+        ├── news-scorer   (news=True) scores the article queue on the LLM side's client, breaker,
+        │                 limiter; yields to debates (actors.news)
         └── coordinator   one task per scan; asks the fetcher, the persister and the debate runner
     bus (EventBus)        progress and LLM events, published by every actor, read by the display
 
@@ -27,6 +29,7 @@ the other children stop in reverse order, and ``open_system`` raises one
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -44,6 +47,9 @@ from actors.debate.wiring import open_debate_runner
 from actors.errors import StoreError
 from actors.fetch_actor import FetcherClient, run_fetcher
 from actors.fetcher import Fetcher
+from actors.news.client import NewsClient
+from actors.news.scorer import wall_clock
+from actors.news.wiring import start_news_scorer
 from actors.providers.base import Provider, make_provider
 from actors.runtime import ActorFunction, Address, ChildSpec, EventBus, Supervisor, open_supervisor, stop
 from actors.store.client import StoreClient
@@ -75,6 +81,8 @@ class System:
     provider: Provider
     debate: DebateRunner | None
     debate_disabled_reason: str | None
+    #: The news scorer actor (``open_system(..., news=True)``), or None.
+    news: Address | None = None
 
     async def scan(self, scan: ScanRequested) -> ScanOutcome:
         """Request ``scan`` from the coordinator and wait for its outcome (see ``request_scan``)."""
@@ -102,6 +110,9 @@ async def open_system(
     client_factory: Callable[..., Any] | None = None,
     restarts: RestartLimit = RestartLimit(),
     name: str = "option-alpha",
+    news: bool = False,
+    news_interval: float | None = None,
+    news_clock: Callable[[], dt.datetime] = wall_clock,
 ) -> AsyncIterator[System]:
     """Start the system's actors under one supervisor; stop them in reverse order when the block ends.
 
@@ -109,6 +120,9 @@ async def open_system(
     one named in settings (the caller then closes it); ``persister`` replaces the SQLite
     persister with another actor speaking the store protocol (``MemoryPersister().run`` in
     virtual-time tests); ``client_factory`` builds the LLM client (see ``open_debate_runner``).
+    ``news`` starts the news scorer (it needs the LLM side: not when debates are ``disabled``);
+    with ``news_interval`` it drains the queue on its own every that many seconds (the daemon);
+    ``news_clock`` is its wall clock (virtual-time tests derive one from trio's clock).
 
     Raises:
         StoreError: the run-ownership lease cannot be taken, or the database cannot be opened
@@ -136,10 +150,21 @@ async def open_system(
                 earnings_horizon_days=settings.dte_max,
             )
             fetcher_address = await sup.start(ChildSpec("fetcher", run_fetcher, args=(fetcher,), **limits))
+            # The news scorer needs the LLM side even when only the debates are off (--no-debate).
+            llm_wanted = news and settings.ai_backend != "none"
             async with open_debate_runner(
-                settings, store=store, publish=bus.publish, disabled=disabled, supervisor=sup,
-                client_factory=client_factory,
-            ) as (debate, debate_disabled):
+                settings, store=store, publish=bus.publish, disabled=None if llm_wanted else disabled,
+                supervisor=sup, client_factory=client_factory,
+            ) as (runner, runner_disabled):
+                debate, debate_disabled = (None, disabled) if disabled else (runner, runner_disabled)
+                news_address, news_unavailable = None, None
+                shared = getattr(runner, "llm", None)
+                if news and shared is not None:
+                    news_address = await start_news_scorer(
+                        sup, settings, shared, store, interval=news_interval, clock=news_clock
+                    )
+                elif news:
+                    news_unavailable = f"the LLM is off ({runner_disabled or disabled})"
                 deps = CoordinatorDeps(
                     settings=settings,
                     fetcher=FetcherClient(fetcher_address, provider=provider),
@@ -148,17 +173,21 @@ async def open_system(
                     debate=debate,
                     debate_disabled_reason=debate_disabled,
                     settings_json=snapshot_json(settings_snapshot(settings)),
+                    news=None if news_address is None else NewsClient(news_address),
+                    news_unavailable=news_unavailable,
                 )
                 coordinator = await sup.start(ChildSpec("coordinator", run_coordinator, args=(deps,), **limits))
                 system = System(
                     supervisor=sup, bus=bus, persister=store_address, fetcher=fetcher_address,
                     coordinator=coordinator, store=store, provider=provider, debate=debate,
-                    debate_disabled_reason=debate_disabled,
+                    debate_disabled_reason=debate_disabled, news=news_address,
                 )
                 try:
                     yield system
-                finally:  # before the LLM side closes: the coordinator is its only user
+                finally:  # before the LLM side closes: the coordinator and news scorer are its users
                     await stop(coordinator)
+                    if news_address is not None:
+                        await stop(news_address)
             logger.debug("%s: stopping fetcher and persister", name)
     finally:
         bus.close()

@@ -120,6 +120,8 @@ class Headline:
     published_at: dt.datetime
     publisher: str | None = None
     url: str | None = None
+    #: The article's summary or first paragraph, when the provider gives one (untrusted text).
+    summary: str | None = None
 
 
 @frozen

@@ -48,6 +48,8 @@ class ScanRequested:
     reason: str = "manual"  # "manual" | "schedule" | "demo"
     #: The run's id; the coordinator makes one when None. The requester picks it to cancel the scan.
     run_id: str | None = None
+    #: Drain the news queue (score the articles) before the catalyst phase (``--score-news``).
+    score_news: bool = False
 
 
 @frozen

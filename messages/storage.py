@@ -12,10 +12,10 @@ command                answer
 ``SaveAgentOutcome``   ``Committed`` (rows=1)
 ``SaveDebate``         ``Committed`` (rows=1)
 ``FinishRun``          ``Committed`` (rows=1)
-``AddArticles``        ``Committed`` (rows=articles new to the queue)
-``ClaimNextArticle``   the claimed ``messages.articles.Article`` (status SCORING), or None
-``SaveArticleScore``   ``Committed`` (rows=1)
 =====================  =========================================================
+
+The news queue's commands (``AddArticles``, ``ClaimArticle``, ``FinishArticle``, ...) are in
+:mod:`messages.articles`, with their answers.
 
 A command that cannot be applied is answered ``Failure(StoreError)`` (``DiskFull`` when the
 disk or the configured size cap is full); nothing of it was written.
@@ -30,20 +30,28 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from messages.articles import ArticleScored
+from messages.articles import (
+    AddArticles,
+    ClaimArticle,
+    FinishArticle,
+    LoadNewsScores,
+    NewsCooldown,
+    NewsQueueCounts,
+    ReleaseArticle,
+    RetryArticles,
+    SaveRunNews,
+    SetNewsCooldown,
+)
 from messages.debate import AgentOutcome, DebateFinished
-from messages.market import Headline
 from messages.scan import Checkpoint, Phase, RunStatus
 
 __all__ = [
     "AddArticles",
     "BeginRun",
-    "ClaimNextArticle",
     "Committed",
     "FinishRun",
     "RecordPhase",
     "SaveAgentOutcome",
-    "SaveArticleScore",
     "SaveCheckpoint",
     "SaveDebate",
     "StoreCommand",
@@ -142,35 +150,6 @@ class FinishRun:
     errors: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
-@frozen
-class AddArticles:
-    """Queue headlines as pending articles; one already queued (same ticker and url, or title) is skipped."""
-
-    headlines: tuple[Headline, ...] = attrs.field(converter=tuple)
-    added_at: dt.datetime | None = attrs.field(default=None, validator=_optional_when)
-
-    @headlines.validator
-    def _check(self, attribute: attrs.Attribute, value: tuple[Any, ...]) -> None:
-        for i, item in enumerate(value):
-            if not isinstance(item, Headline):
-                raise ValueError(f"{attribute.name}[{i}] must be a Headline, got {type(item).__name__}")
-
-
-@frozen
-class ClaimNextArticle:
-    """Take the next pending article (newest first) and mark it SCORING."""
-
-    claimed_at: dt.datetime | None = attrs.field(default=None, validator=_optional_when)
-
-
-@frozen
-class SaveArticleScore:
-    """The scorer's result for a claimed article: SCORED with its score, or FAILED with the failure."""
-
-    scored: ArticleScored = attrs.field(validator=attrs.validators.instance_of(ArticleScored))
-    scored_at: dt.datetime | None = attrs.field(default=None, validator=_optional_when)
-
-
 StoreCommand = (
     BeginRun
     | RecordPhase
@@ -179,8 +158,15 @@ StoreCommand = (
     | SaveDebate
     | FinishRun
     | AddArticles
-    | ClaimNextArticle
-    | SaveArticleScore
+    | ClaimArticle
+    | FinishArticle
+    | ReleaseArticle
+    | RetryArticles
+    | SetNewsCooldown
+    | NewsCooldown
+    | NewsQueueCounts
+    | LoadNewsScores
+    | SaveRunNews
 )
 
 

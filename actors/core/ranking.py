@@ -19,6 +19,7 @@ try:
     _NEW_YORK: dt.tzinfo = ZoneInfo("America/New_York")
 except Exception:  # no tz database on this machine: US Eastern standard time is close enough for a date
     _NEW_YORK = dt.timezone(dt.timedelta(hours=-5))
+from actors.core.news.catalyst import NewsEffect
 from actors.core.scoring.catalysts import apply_catalysts
 from messages.market import DataError, OptionChain, TickerData
 from messages.scan import TickerResult, TickerScored
@@ -32,8 +33,14 @@ class Scored:
     data: TickerData
 
 
-def rank(scored: Iterable[Scored], *, horizon_days: int) -> list[TickerResult]:
-    """Apply catalysts and rank by final score (ties: higher technical score, then ticker)."""
+def rank(
+    scored: Iterable[Scored], *, horizon_days: int, news: Mapping[str, NewsEffect] | None = None
+) -> list[TickerResult]:
+    """Apply catalysts and rank by final score (ties: higher technical score, then ticker).
+
+    ``news`` holds each ticker's scored-news effect (``actors.core.news.catalyst``), if any.
+    """
+    news = news or {}
     rows = []
     for item in scored:
         final, catalysts = apply_catalysts(
@@ -42,6 +49,7 @@ def rank(scored: Iterable[Scored], *, horizon_days: int) -> list[TickerResult]:
             headlines=item.data.headlines,
             as_of=item.scored.as_of,
             horizon_days=horizon_days,
+            news=news.get(item.scored.ticker),
         )
         rows.append((final, item, catalysts))
     rows.sort(key=lambda r: (-r[0], -r[1].scored.score, r[1].scored.ticker))

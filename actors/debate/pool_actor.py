@@ -28,6 +28,7 @@ from typing import Any
 
 import trio
 
+from actors.debate.activity import DebateActivity
 from actors.debate.pool import DebatePool
 from actors.runtime import Failure, Request, answer
 from messages.debate import CancelRun, RunDebates
@@ -38,9 +39,17 @@ logger = logging.getLogger(__name__)
 
 
 async def pool_actor(
-    inbox: trio.MemoryReceiveChannel[Any], pool: DebatePool, *, task_status: trio.TaskStatus[None]
+    inbox: trio.MemoryReceiveChannel[Any],
+    pool: DebatePool,
+    activity: DebateActivity | None = None,
+    *,
+    task_status: trio.TaskStatus[None],
 ) -> None:
-    """The pool actor's loop (see the module docstring); run it under a supervisor."""
+    """The pool actor's loop (see the module docstring); run it under a supervisor.
+
+    ``activity`` (optional) counts the runs in progress: what the news scorer yields to.
+    """
+    activity = activity if activity is not None else DebateActivity()
     runs: dict[str, trio.CancelScope] = {}
     async with trio.open_nursery() as nursery:
         task_status.started()
@@ -48,7 +57,9 @@ async def pool_actor(
             if isinstance(message, Request) and isinstance(message.payload, RunDebates):
                 scope = trio.CancelScope()
                 runs[message.payload.run_id] = scope
-                nursery.start_soon(_serve_run, pool, message, scope, runs, name=f"debates:{message.payload.run_id}")
+                activity.started()
+                nursery.start_soon(_serve_run, pool, message, scope, runs, activity,
+                                   name=f"debates:{message.payload.run_id}")
             elif isinstance(message, CancelRun):
                 scope = runs.get(message.run_id)
                 if scope is not None:
@@ -66,6 +77,7 @@ async def _serve_run(
     envelope: Request[RunDebates],
     scope: trio.CancelScope,
     runs: dict[str, trio.CancelScope],
+    activity: DebateActivity,
 ) -> None:
     request = envelope.payload
     try:
@@ -79,4 +91,5 @@ async def _serve_run(
     finally:
         if runs.get(request.run_id) is scope:
             del runs[request.run_id]
+        activity.ended()
         envelope.reply_to.close()

@@ -40,6 +40,7 @@ from actors.breaker.policy import BreakerSettings
 from actors.breaker.supervised import BREAKER_INBOX, AttemptReporter, BreakerClient, BreakerHome, breaker_actor
 from actors.config import Settings
 from actors.coordinator import DebateRunner, DebateSummary
+from actors.debate.activity import DebateActivity
 from actors.debate.pool import DebatePool
 from actors.debate.pool_actor import pool_actor
 from actors.errors import ConfigError, StoreError
@@ -219,20 +220,25 @@ async def _open_llm_side(
             "llm-health", health_actor, args=(monitor, llm_events), max_restarts=3, within=60.0,
         ))
         addresses.append(health)
+        limiter = llm_limiter(settings)
+        activity = DebateActivity()
         pool = DebatePool(
             client,
             store=store,
             breaker=BreakerClient(breaker, user="debate", timeout=settings.ai_request_timeout + 30.0),
             publish=publish,
-            limiter=llm_limiter(settings),
+            limiter=limiter,
             phase_timeout=settings.ai_debate_phase_timeout,
         )
         pool_address = await supervisor.start(ChildSpec(
-            "debate-pool", pool_actor, args=(pool,), max_restarts=3, within=60.0,
+            "debate-pool", pool_actor, args=(pool, activity), max_restarts=3, within=60.0,
             stop_deadline=settings.ai_debate_phase_timeout + 10.0,
         ))
         addresses.append(pool_address)
-        yield PhaseRunner(settings=settings, store=store, publish=publish, health=health, pool=pool_address), None
+        shared = SharedLLM(client=client, breaker=breaker, limiter=limiter, activity=activity)
+        yield PhaseRunner(
+            settings=settings, store=store, publish=publish, health=health, pool=pool_address, llm=shared,
+        ), None
     finally:
         with trio.CancelScope(shield=True):
             for address in reversed(addresses):
@@ -240,6 +246,17 @@ async def _open_llm_side(
             llm_events.close()
             if client is not None:
                 await client.aclose()
+
+
+@attrs.frozen(kw_only=True)
+class SharedLLM:
+    """What another LLM user (the news scorer) shares with the debates: the one client, the
+    breaker actor's address, the process's limiter and the debating signal."""
+
+    client: ChatClient
+    breaker: Address
+    limiter: ConcurrencyLimiter
+    activity: DebateActivity
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -258,6 +275,8 @@ class PhaseRunner:
     publish: Callable[[object], None]
     health: Address
     pool: Address
+    #: The LLM side's shared parts, for the news scorer (None when built without them).
+    llm: SharedLLM | None = None
 
     async def __call__(
         self, run_id: str, candidates: Sequence[TickerResult], *, saved: Sequence[AgentOutcome] = ()

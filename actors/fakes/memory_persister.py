@@ -1,4 +1,8 @@
-"""An in-memory persister: the same message protocol and acks, no threads, no SQLite.
+"""An in-memory persister: the same message protocol and acks, no threads.
+
+Runs, checkpoints and theses are kept in Python objects. The news queue runs the real store's
+SQL (``actors.store.articles``) on a private in-memory SQLite connection, synchronously, so
+virtual-time tests of the news scorer exercise the same queue as production.
 
 For virtual-time tests (``MockClock(autojump_threshold=0)``), where the real persister's worker
 threads would break virtual time. Swap it in at the channel boundary: whatever sends
@@ -9,7 +13,8 @@ nothing survives the process.
 *Sends:* the same answer the real persister sends for the same command sequence
 (``Committed``, ``CheckpointCommitted``, ``Article``/None, or ``Failure(StoreError)``).
 *Owns:* the committed state, readable by tests: :attr:`runs`, :attr:`phases`,
-:attr:`checkpoints`, :attr:`outcomes`, :attr:`debates`, :attr:`articles`, :attr:`committed`.
+:attr:`checkpoints`, :attr:`outcomes`, :attr:`debates`, :attr:`committed`, and the news
+tables in :attr:`news_db` (an apsw connection).
 
 Test hooks: :meth:`fail_next` answers the next N commands with a failure (``DiskFull`` unless
 told otherwise) without applying them; :meth:`fail_matching` does so for every command a
@@ -24,30 +29,28 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import apsw
 import attrs
 import trio
 
 from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure, Request, answer
-from actors.store.codec import article_key, describe, utc
+from actors.store.articles import ARTICLE_HANDLERS
+from actors.store.codec import describe, utc
 from actors.store.persister import PersisterStatistics
 from actors.store.reader import RunSummary
 from actors.store.resume import RESUMABLE_STATUSES, top_n_of
-from actors.store.schema import SCHEMA_VERSION
+from actors.store.schema import SCHEMA_VERSION, map_apsw_error, migrate
 from actors.store.writes import INTERRUPTED_REASON, OPEN_STATUSES
-from messages.articles import Article, ArticleScored, ArticleStatus
 from messages.debate import AgentOutcome, DebateFinished, DebateStatus
 from messages.resume import ListResumable, ReopenedRun, ReopenRun
 from messages.scan import Checkpoint, CheckpointCommitted, Phase, RunStatus
 from messages.storage import (
-    AddArticles,
     BeginRun,
-    ClaimNextArticle,
     Committed,
     FinishRun,
     RecordPhase,
     SaveAgentOutcome,
-    SaveArticleScore,
     SaveCheckpoint,
     SaveDebate,
     StoreOpened,
@@ -72,11 +75,9 @@ class MemoryPersister:
         self.checkpoints: dict[str, Checkpoint] = {}
         self.outcomes: list[AgentOutcome] = []
         self.debates: dict[tuple[str, str], DebateFinished] = {}
-        self.articles: dict[int, Article] = {}
-        self.article_scores: dict[int, ArticleScored] = {}
+        self.news_db = apsw.Connection(":memory:")
+        migrate(self.news_db, path=":memory:")
         self.committed: list[Any] = []
-        self._keys: set[tuple[str, str]] = set()
-        self._next_article_id = 1
         self._fail: list[BaseException] = []
         self._fail_matching: tuple[Callable[[Any], bool], BaseException] | None = None
         self._inbox: trio.MemoryReceiveChannel[Any] | None = None
@@ -108,11 +109,7 @@ class MemoryPersister:
         ))
         for r in interrupted:
             self.runs[r.id] = attrs.evolve(r, status=RunStatus.INTERRUPTED, status_reason=INTERRUPTED_REASON)
-        requeued = 0
-        for a in list(self.articles.values()):
-            if a.status is ArticleStatus.SCORING:
-                self.articles[a.id] = attrs.evolve(a, status=ArticleStatus.PENDING)
-                requeued += 1
+        requeued = 0  # leases expire by their time (the next claim ends them, counting the attempt)
         return StoreOpened(
             db_path=":memory:", schema_version=SCHEMA_VERSION, migrated_from=SCHEMA_VERSION,
             interrupted_runs=tuple(r.id for r in interrupted), requeued_articles=requeued,
@@ -166,9 +163,8 @@ class MemoryPersister:
             BeginRun: self._begin_run, RecordPhase: self._record_phase,
             SaveCheckpoint: self._save_checkpoint, SaveAgentOutcome: self._save_outcome,
             SaveDebate: self._save_debate, FinishRun: self._finish_run,
-            AddArticles: self._add_articles, ClaimNextArticle: self._claim_article,
-            SaveArticleScore: self._save_article_score,
             ListResumable: self._list_resumable, ReopenRun: self._reopen_run,
+            **{command: self._news for command in ARTICLE_HANDLERS},
         }
 
     def _list_resumable(self, cmd: ListResumable) -> tuple[str, ...]:
@@ -268,37 +264,17 @@ class MemoryPersister:
         self.run_errors[cmd.run_id] = cmd.errors
         return Committed("FinishRun", cmd.run_id, 1)
 
-    def _add_articles(self, cmd: AddArticles) -> Committed:
-        added = 0
-        for h in cmd.headlines:
-            key = (h.ticker, article_key(h.url, h.title))
-            if key in self._keys:
-                continue
-            self._keys.add(key)
-            self.articles[self._next_article_id] = Article(
-                id=self._next_article_id, ticker=h.ticker, title=h.title,
-                published_at=utc(h.published_at), status=ArticleStatus.PENDING,
-                publisher=h.publisher, url=h.url or None,
-            )
-            self._next_article_id += 1
-            added += 1
-        return Committed("AddArticles", None, added)
-
-    def _claim_article(self, cmd: ClaimNextArticle) -> Article | None:
-        pending = [a for a in self.articles.values() if a.status is ArticleStatus.PENDING]
-        if not pending:
-            return None
-        newest = max(a.published_at for a in pending)
-        chosen = min((a for a in pending if a.published_at == newest), key=lambda a: a.id)
-        claimed = attrs.evolve(chosen, status=ArticleStatus.SCORING)
-        self.articles[chosen.id] = claimed
-        return claimed
-
-    def _save_article_score(self, cmd: SaveArticleScore) -> Committed:
-        s = cmd.scored
-        if s.article_id not in self.articles:
-            raise StoreError(f"unknown article id {s.article_id!r}")
-        status = ArticleStatus.SCORED if s.score is not None else ArticleStatus.FAILED
-        self.articles[s.article_id] = attrs.evolve(self.articles[s.article_id], status=status)
-        self.article_scores[s.article_id] = s
-        return Committed("SaveArticleScore", None, 1)
+    def _news(self, cmd: Any) -> Any:
+        """A news-queue command: the real store's SQL on the in-memory connection, one transaction."""
+        conn = self.news_db
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ack = ARTICLE_HANDLERS[type(cmd)](conn, cmd)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, apsw.Error):
+                raise map_apsw_error(exc, describe(cmd)) from exc
+            raise
+        return ack

@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actors.fakes.news_replies import news_reply
 from actors.fakes.ollama_schema import find_subject, sample
 
 __all__ = [
@@ -73,7 +74,8 @@ def reply_content(request: Mapping[str, Any], *, rng: random.Random, number: int
     subject = find_subject(prompt_text(request))
     fmt = request.get("format")
     if isinstance(fmt, Mapping):
-        document = sample(fmt, rng=rng, subject=subject)
+        news = news_reply(fmt, prompt_text(request))  # the news scorer's schemas: plausible, deterministic
+        document = news if news is not None else sample(fmt, rng=rng, subject=subject)
         good = json.dumps(document)
         return _break(good, rng, wrong_shape=_wrong_shape(fmt, subject)) if malformed else good
     if fmt == "json":

@@ -168,6 +168,11 @@ class CallOutcome(Generic[T]):
     generation_seconds: float | None = None
     prompt_seconds: float | None = None
     load_seconds: float | None = None
+    #: The reply text the value was parsed from (audit: the news scorer stores it), or None.
+    raw_reply: str | None = None
+    #: Seconds the server asked us to wait (its Retry-After header) on the attempt that ended the
+    #: call, when it sent one: the caller's cool-down (news), never read from message text.
+    retry_after: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if (self.value is None) == (self.failure is None):

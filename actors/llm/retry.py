@@ -169,7 +169,8 @@ async def run_call(
             except Exception:  # an observer's bug must not turn into an LLM failure
                 logger.exception("LLM attempt observer failed")
 
-    def finish(value: T | None, failure: FailureKind | None, detail: str = "", status: int | None = None) -> CallOutcome[T]:
+    def finish(value: T | None, failure: FailureKind | None, detail: str = "", status: int | None = None,
+               *, raw_reply: str | None = None, retry_after: float | None = None) -> CallOutcome[T]:
         outcome = CallOutcome(
             value=value,
             failure=failure,
@@ -185,6 +186,8 @@ async def run_call(
             generation_seconds=tally.usage.generation_seconds,
             prompt_seconds=tally.usage.prompt_seconds,
             load_seconds=tally.usage.load_seconds,
+            raw_reply=raw_reply,
+            retry_after=retry_after,
         )
         if failure is not None:
             logger.info("%s %s call failed: %s after %d attempt(s), %.1fs: %s", backend, model,
@@ -211,7 +214,8 @@ async def run_call(
                     current = [*messages, ChatMessage("user", truncated_retry_instruction())]
                     continue
                 if not exc.retryable or transport_retries >= len(policy.delays):
-                    return finish(None, exc.kind, _with_attempts(exc.detail, tally), exc.http_status)
+                    return finish(None, exc.kind, _with_attempts(exc.detail, tally), exc.http_status,
+                                  retry_after=exc.retry_after)
                 if exc.retry_after is not None:
                     wait, why = exc.retry_after, "Retry-After"
                 else:
@@ -219,7 +223,8 @@ async def run_call(
                 remaining = deadline - trio.current_time()
                 if wait >= remaining:
                     detail = f"{exc.detail}; not retried: {why} {wait:g}s leaves none of the {remaining:.3g}s budget left"
-                    return finish(None, exc.kind, _with_attempts(detail, tally), exc.http_status)
+                    return finish(None, exc.kind, _with_attempts(detail, tally), exc.http_status,
+                                  retry_after=exc.retry_after)
                 transport_retries += 1
                 logger.info("%s %s attempt %d failed (%s: %s); retrying in %.2fs (%s)", backend, model,
                             tally.attempts, exc.kind.value, exc.detail, wait, why)
@@ -241,7 +246,7 @@ async def run_call(
                 current = [*messages, ChatMessage("user", strict_retry_instruction(exc.problems))]
                 continue
             notify(None)
-            return finish(value, None)
+            return finish(value, None, raw_reply=text)
     tally.add(usage)  # what the attempt cut off by the deadline had reported
     tally.history.append(FailureKind.DEADLINE.value)
     detail = f"total budget of {timeouts.total:g}s ran out during attempt {tally.attempts}"

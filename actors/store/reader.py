@@ -26,15 +26,14 @@ import apsw
 import attrs
 
 from actors.errors import StoreError
-from actors.store import codec, schema
+from actors.store import articles, codec, schema
 from messages.convert import unstructure
-from messages.articles import Article, ArticleScore, ArticleStatus, Sentiment
+from messages.articles import Article, ArticleStatus, QueueCounts
 from messages.debate import AgentOutcome, AgentRole, DebateFinished, DebateStatus, Verdict
 from messages.market import DataError, DataPiece, OptionType
 from messages.scan import Catalyst, Direction, OptionPick, Phase, RunStatus, ScoreComponent, TickerResult
 
 __all__ = [
-    "ArticleRecord",
     "PhaseRecord",
     "RunDetail",
     "RunNotFound",
@@ -99,14 +98,9 @@ class RunDetail:
     data_errors: tuple[DataError, ...]
     debates: tuple[DebateFinished, ...]
     theses: tuple[ThesisRecord, ...]
+    #: Per ticker, the articles that moved its score (``StoreReader.run_news``).
+    news: dict[str, list[dict[str, Any]]] = attrs.Factory(dict)
 
-
-@attrs.frozen
-class ArticleRecord:
-    article: Article
-    score: ArticleScore | None
-    failure: str | None
-    updated_at: dt.datetime
 
 
 _RUN_COLUMNS = (
@@ -251,6 +245,7 @@ class StoreReader:
             ),
             debates=self.debates(rid),
             theses=self._theses(rid),
+            news=self.run_news(rid),
         )
 
     def debates(self, rid: str) -> tuple[DebateFinished, ...]:
@@ -332,32 +327,40 @@ class StoreReader:
                  generating, prompting, loading) in rows
         )
 
-    def list_articles(
-        self, *, status: ArticleStatus | None = None, limit: int = 50
-    ) -> tuple[ArticleRecord, ...]:
-        """Articles, newest published first, optionally only those in ``status``."""
+    def list_articles(self, *, status: ArticleStatus | None = None, limit: int = 50) -> tuple[Article, ...]:
+        """Articles with their tickers, newest published first, optionally only those in ``status``."""
         if not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive int, got {limit!r}")
         rows = self._rows(
-            "SELECT id, ticker, title, url, publisher, published_at, status, category, sentiment,"
-            " impact, summary, failure, updated_at FROM articles"
-            " WHERE (?1 IS NULL OR status = ?1) ORDER BY published_at DESC, id LIMIT ?2",
+            "SELECT id FROM articles WHERE (?1 IS NULL OR status = ?1) ORDER BY published_at DESC, id LIMIT ?2",
             (None if status is None else status.value, limit),
         )
-        return tuple(
-            ArticleRecord(
-                article=Article(
-                    id=i, ticker=t, title=title, published_at=codec.parse_time(pub),
-                    status=ArticleStatus(st), publisher=publisher, url=url,
-                ),
-                score=None if sentiment is None else ArticleScore(
-                    category=cat, sentiment=Sentiment(sentiment), impact=impact, summary=summary
-                ),
-                failure=failure,
-                updated_at=codec.parse_time(updated),
-            )
-            for i, t, title, url, publisher, pub, st, cat, sentiment, impact, summary, failure, updated in rows
+        found = (articles.load_article(self._conn, r[0]) for r in rows)
+        return tuple(a for a in found if a is not None)
+
+    def article_counts(self) -> QueueCounts:
+        """Articles per status and the news cool-down in force now."""
+        return articles.queue_counts(self._conn)
+
+    def run_news(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The articles that moved each ticker's score in run ``run_id`` (the ``news`` key of a result)."""
+        if schema.schema_version(self._conn) < schema.NEWS_SCHEMA_VERSION:
+            return {}  # written before news existed (a scan since would have migrated it)
+        rows = self._rows(
+            "SELECT n.ticker, a.id, a.title, a.source, a.url, a.published_at, s.sentiment, s.impact,"
+            " a.event_type, a.reasoning, n.weight, n.points FROM run_news n JOIN articles a ON a.id = n.article_id"
+            " LEFT JOIN article_scores s ON s.article_id = n.article_id AND s.ticker = n.ticker"
+            " WHERE n.run_id = ? ORDER BY n.ticker, abs(n.points) DESC, a.id",
+            (run_id,),
         )
+        out: dict[str, list[dict[str, Any]]] = {}
+        for ticker, aid, title, source, url, published, sentiment, impact, event, reasoning, weight, points in rows:
+            out.setdefault(ticker, []).append({
+                "id": aid, "title": title, "source": source, "url": url, "published_at": published,
+                "sentiment": sentiment, "impact": impact, "event_type": event, "reasoning": reasoning,
+                "weight": weight, "points": points,
+            })
+        return out
 
 
 @contextmanager

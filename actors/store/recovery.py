@@ -10,7 +10,10 @@ finished it: INTERRUPTED, ``finished_at`` now, a reason naming the phase the pro
 saved ``debates`` and ``ai_theses`` rows. Its checkpoint and saved theses stay, so it can be
 resumed later. Runs whose owner still holds its lease are not touched.
 
-Articles left ``scoring`` go back to ``pending`` (the news scorer's leases are its own concern).
+Articles whose scoring lease has expired go back to ``pending`` with their attempt counted (a
+claim counts it), so a crash-looping article is not retried for ever; leases still running
+(a live scorer in another process) are untouched. Running out of attempts is decided at the
+next claim (``actors.store.articles``), which knows ``news_max_attempts``.
 """
 
 from __future__ import annotations
@@ -99,7 +102,12 @@ def recover(
                  requested, completed, run_id),
             )
             finished.append(run_id)
-        conn.execute("UPDATE articles SET status = 'pending', updated_at = ? WHERE status = 'scoring'", (stamp,))
+        conn.execute(
+            "UPDATE articles SET status = 'pending', lease_expires_at = NULL, updated_at = ?,"
+            " last_error = 'lease expired after attempt ' || attempts || ' (found by start-up recovery)'"
+            " WHERE status = 'scoring' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)",
+            (stamp, stamp),
+        )
         requeued = conn.changes()
         conn.execute("COMMIT")
     except BaseException:

@@ -19,6 +19,7 @@ from actors.errors import DiskFull, StoreBusy, StoreError
 
 __all__ = [
     "MIGRATIONS",
+    "NEWS_SCHEMA_VERSION",
     "SCHEMA_VERSION",
     "map_apsw_error",
     "migrate",
@@ -172,8 +173,77 @@ ALTER TABLE ai_theses ADD COLUMN prompt_seconds REAL;
 ALTER TABLE ai_theses ADD COLUMN load_seconds REAL;
 """
 
+# News (issue 12): an article is stored once (unique URL, unique normalized-title hash) and linked
+# to its tickers; the queue (status, attempts, lease) and the two-stage score live on the row,
+# the per-ticker scores in article_scores. The sketch table of migration 1 is replaced: its rows
+# are carried over as pending articles (a title hash that is not the real one would never match
+# again, so the title itself stands in until the row is re-added). run_news records which
+# articles moved a run's scores; news_state keeps the rate-limit cool-down across restarts.
+_MIGRATION_NEWS = """
+ALTER TABLE articles RENAME TO articles_sketch;
+DROP INDEX IF EXISTS articles_unique;
+DROP INDEX IF EXISTS articles_queue;
+CREATE TABLE articles (
+    id                INTEGER PRIMARY KEY,
+    url               TEXT UNIQUE,
+    title_hash        TEXT NOT NULL UNIQUE,
+    title             TEXT NOT NULL,
+    source            TEXT,
+    published_at      TEXT NOT NULL,
+    summary           TEXT,
+    status            TEXT NOT NULL DEFAULT 'pending'
+                      CHECK (status IN ('pending','scoring','scored','failed')),
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    lease_expires_at  TEXT,
+    last_error        TEXT,
+    categories_json   TEXT,
+    event_type        TEXT,
+    reasoning         TEXT,
+    prompt_hash       TEXT,
+    raw_reply         TEXT,
+    scored_at         TEXT,
+    added_at          TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX articles_queue ON articles(status, published_at);
+CREATE TABLE article_tickers (
+    article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ticker      TEXT NOT NULL,
+    PRIMARY KEY (article_id, ticker)
+);
+CREATE INDEX article_tickers_ticker ON article_tickers(ticker);
+CREATE TABLE article_scores (
+    article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ticker      TEXT NOT NULL,
+    sentiment   REAL NOT NULL CHECK (sentiment BETWEEN -1 AND 1),
+    impact      REAL NOT NULL CHECK (impact BETWEEN 0 AND 10),
+    PRIMARY KEY (article_id, ticker)
+);
+CREATE TABLE run_news (
+    run_id      TEXT NOT NULL,
+    ticker      TEXT NOT NULL,
+    article_id  INTEGER NOT NULL,
+    weight      REAL NOT NULL,
+    points      REAL NOT NULL,
+    PRIMARY KEY (run_id, ticker, article_id)
+);
+CREATE TABLE news_state (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL,
+    note   TEXT
+);
+INSERT OR IGNORE INTO articles (url, title_hash, title, source, published_at, status, added_at, updated_at)
+    SELECT url, 'sketch:' || title, title, publisher, published_at, 'pending', updated_at, updated_at
+    FROM articles_sketch ORDER BY id;
+INSERT OR IGNORE INTO article_tickers (article_id, ticker)
+    SELECT a.id, s.ticker FROM articles_sketch s JOIN articles a ON a.title_hash = 'sketch:' || s.title;
+DROP TABLE articles_sketch;
+"""
+
 #: Forward migrations; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_NEWS)
+#: The first schema version with the news tables (readers of older databases see no news).
+NEWS_SCHEMA_VERSION = MIGRATIONS.index(_MIGRATION_NEWS) + 1
 #: The newest schema this code knows.
 SCHEMA_VERSION = len(MIGRATIONS)
 

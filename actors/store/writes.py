@@ -16,22 +16,19 @@ from typing import Any
 import apsw
 
 from actors.errors import StoreError
-from actors.store.codec import describe, dump_json, now, parse_time, thesis_kind, time_text
+from actors.store.articles import ARTICLE_HANDLERS
+from actors.store.codec import describe, dump_json, now, thesis_kind, time_text
 from actors.store.recovery import debate_counts
 from actors.store.resume import list_resumable, reopen_run
 from actors.store.schema import map_apsw_error
-from messages.articles import Article, ArticleStatus
 from messages.resume import ListResumable, ReopenRun
 from messages.scan import CheckpointCommitted, RunStatus
 from messages.storage import (
-    AddArticles,
     BeginRun,
-    ClaimNextArticle,
     Committed,
     FinishRun,
     RecordPhase,
     SaveAgentOutcome,
-    SaveArticleScore,
     SaveCheckpoint,
     SaveDebate,
 )
@@ -166,57 +163,6 @@ def _finish_run(conn: apsw.Connection, cmd: FinishRun) -> Committed:
     return Committed("FinishRun", cmd.run_id, 1)
 
 
-def _add_articles(conn: apsw.Connection, cmd: AddArticles) -> Committed:
-    stamp = time_text(cmd.added_at or now())
-    added = 0
-    for h in cmd.headlines:
-        conn.execute(
-            "INSERT INTO articles (ticker, title, url, publisher, published_at, status, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-            (h.ticker, h.title, h.url or None, h.publisher, time_text(h.published_at), stamp),
-        )
-        added += conn.changes()
-    return Committed("AddArticles", None, added)
-
-
-def _claim_article(conn: apsw.Connection, cmd: ClaimNextArticle) -> Article | None:
-    rows = conn.execute(
-        "SELECT id, ticker, title, url, publisher, published_at FROM articles"
-        " WHERE status = 'pending' ORDER BY published_at DESC, id ASC LIMIT 1"
-    ).fetchall()
-    if not rows:
-        return None
-    article_id, ticker, title, url, publisher, published_at = rows[0]
-    conn.execute(
-        "UPDATE articles SET status = 'scoring', updated_at = ? WHERE id = ?",
-        (time_text(cmd.claimed_at or now()), article_id),
-    )
-    return Article(
-        id=article_id, ticker=ticker, title=title, published_at=parse_time(published_at),
-        status=ArticleStatus.SCORING, publisher=publisher, url=url,
-    )
-
-
-def _save_article_score(conn: apsw.Connection, cmd: SaveArticleScore) -> Committed:
-    s = cmd.scored
-    if not conn.execute("SELECT 1 FROM articles WHERE id = ?", (s.article_id,)).fetchall():
-        raise StoreError(f"unknown article id {s.article_id!r}")
-    stamp = time_text(cmd.scored_at or now())
-    if s.score is not None:
-        conn.execute(
-            "UPDATE articles SET status = 'scored', category = ?, sentiment = ?, impact = ?,"
-            " summary = ?, failure = NULL, updated_at = ? WHERE id = ?",
-            (s.score.category, s.score.sentiment.value, s.score.impact, s.score.summary, stamp,
-             s.article_id),
-        )
-    else:
-        conn.execute(
-            "UPDATE articles SET status = 'failed', failure = ?, updated_at = ? WHERE id = ?",
-            (s.failure or "unknown", stamp, s.article_id),
-        )
-    return Committed("SaveArticleScore", None, 1)
-
-
 _HANDLERS: dict[type, Callable[[apsw.Connection, Any], Any]] = {
     BeginRun: _begin_run,
     RecordPhase: _record_phase,
@@ -224,11 +170,9 @@ _HANDLERS: dict[type, Callable[[apsw.Connection, Any], Any]] = {
     SaveAgentOutcome: _save_outcome,
     SaveDebate: _save_debate,
     FinishRun: _finish_run,
-    AddArticles: _add_articles,
-    ClaimNextArticle: _claim_article,
-    SaveArticleScore: _save_article_score,
     ListResumable: list_resumable,
     ReopenRun: reopen_run,
+    **ARTICLE_HANDLERS,
 }
 
 #: Handlers that also take the writer's lease name (``owner``): the runs they create or take over become its own.

@@ -16,7 +16,7 @@ import trio
 from actors.llm import ChatMessage, FailureKind, RetryPolicy, Timeouts, complete_or_cancelled
 from actors.llm.ollama_client import OllamaChat
 from actors.fakes.ollama_testing import FakeOllama
-from messages.articles import ArticleScore
+from messages.articles import NewsCategories, NewsScoreReply
 from messages.debate import RiskAssessment, Thesis
 from messages.health import HealthStatus
 
@@ -54,7 +54,7 @@ def wait_for_log(fake: FakeOllama, predicate, timeout: float = 3.0):
 
 
 @NO_LEAKS
-@pytest.mark.parametrize("reply_type", [Thesis, RiskAssessment, ArticleScore])
+@pytest.mark.parametrize("reply_type", [Thesis, RiskAssessment, NewsCategories, NewsScoreReply])
 async def test_schema_replies_parse_into_every_reply_type(fake_ollama, reply_type):
     """With our JSON schema as `format`, the server's reply validates into each reply type."""
     outcome, _ = await timed(chat_for(fake_ollama), reply_type)

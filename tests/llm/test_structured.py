@@ -6,7 +6,7 @@ import attrs
 import pytest
 
 from actors.llm.structured import ReplyInvalid, json_schema, parse_reply, strict_retry_instruction
-from messages.articles import ArticleScore, Sentiment
+from messages.articles import NewsCategories, TickerSentiment
 from messages.debate import RiskAssessment, Stance, Thesis
 
 @attrs.frozen
@@ -42,11 +42,13 @@ class TestJsonSchema:
         assert "stance" not in schema["required"] and "stance" in schema["properties"]
         assert schema["properties"]["verdict"]["enum"] == ["take", "adjust", "avoid"]
 
-    def test_article_score_impact_is_bounded(self):
-        """ArticleScore.impact gets minimum 0 and maximum 1 from its validators."""
-        props = json_schema(ArticleScore)["properties"]
-        assert props["impact"] == {"type": "number", "minimum": 0.0, "maximum": 1.0}
-        assert props["sentiment"]["enum"] == [s.value for s in Sentiment]
+    def test_news_reply_ranges_come_from_the_validators(self):
+        """TickerSentiment's sentiment -1..1 and impact 0..10, NewsCategories' 1..4 items, are in the schema."""
+        props = json_schema(TickerSentiment)["properties"]
+        assert props["sentiment"] == {"type": "number", "minimum": -1.0, "maximum": 1.0}
+        assert props["impact"] == {"type": "number", "minimum": 0.0, "maximum": 10.0}
+        assert json_schema(NewsCategories)["properties"]["categories"] == {
+            "type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4}
 
     def test_optional_nested_lengths_and_metadata(self):
         """X | None → anyOf with null; min_len/max_len → minItems/maxItems; metadata merges last."""

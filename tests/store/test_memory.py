@@ -12,18 +12,26 @@ from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
 from actors.store import reader
 from actors.fakes.memory_persister import MemoryPersister
-from messages.articles import ArticleScore, ArticleScored, Sentiment
+from messages.articles import ClaimArticle, FinishArticle, ReleaseArticle, TickerSentiment
 from messages.scan import CheckpointCommitted, Phase, RunStatus
 from messages.storage import (
-    AddArticles, ClaimNextArticle, Committed, FinishRun, RecordPhase, SaveAgentOutcome,
-    SaveArticleScore, SaveCheckpoint, SaveDebate,
+    AddArticles, Committed, FinishRun, RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate,
 )
 from .conftest import (
     T0, begin, bull_outcome, call, checkpoint, debate, failed_outcome, headline, real, result, serving,
 )
 
 NAIVE = dt.datetime(2024, 1, 5, 15, 0)
-SCORE = ArticleScore("product", Sentiment.NEUTRAL, 0.25, "Meh.")
+LEASE_END = T0 + dt.timedelta(seconds=300)
+
+
+def claim(minutes: float = 0) -> ClaimArticle:
+    return ClaimArticle(now=T0 + dt.timedelta(minutes=minutes), lease_seconds=300, max_attempts=3)
+
+
+def finish(article_id: int, **fields: Any) -> FinishArticle:
+    base = {"article_id": article_id, "lease_expires_at": LEASE_END, "now": T0, "max_attempts": 3}
+    return FinishArticle(**{**base, **fields})
 
 
 def _sequence() -> list[Any]:
@@ -38,9 +46,12 @@ def _sequence() -> list[Any]:
         SaveDebate(debate()),
         AddArticles((headline("AAPL", "a", 3, "u1"), headline("AAPL", "b", 3), headline("AAPL", "a2", 1, "u1"),
                      attrs.evolve(headline("MSFT", "naive time", 0), published_at=NAIVE))),
-        ClaimNextArticle(), ClaimNextArticle(),
-        SaveArticleScore(ArticleScored(1, SCORE, None)), SaveArticleScore(ArticleScored(42, None, "timeout")),
-        ClaimNextArticle(), ClaimNextArticle(),
+        claim(), claim(),
+        finish(1, scores=(TickerSentiment(ticker="AAPL", sentiment=0.5, impact=3.0),), event_type="product",
+               reasoning="Meh."),
+        finish(42, failure="timeout"),                           # unknown article
+        ReleaseArticle(article_id=2, lease_expires_at=LEASE_END),
+        claim(), claim(), claim(10),                             # one left; then expired leases come back
         FinishRun("run-1", RunStatus.COMPLETED, None, 1, 1, 9.5, T0),
         SaveCheckpoint(cp),                                      # run already finished
         "not a command",
@@ -63,7 +74,7 @@ async def test_fake_gives_the_same_answers_as_the_real_persister(tmp_path):
             answers[name] = [_comparable(await call(inbox, c)) for c in _sequence()]
     assert answers["real"] == answers["fake"]
     kinds = [type(a).__name__ for a in answers["real"]]
-    assert kinds.count("tuple") == 6 and kinds.count("NoneType") == 1  # failures; an empty queue
+    assert kinds.count("tuple") == 7 and kinds.count("NoneType") == 1  # failures (one a lost lease); an empty queue
     assert answers["real"][5] == CheckpointCommitted("run-1", 3)
     assert answers["real"][9] == Committed("AddArticles", None, 3)
     assert reader.list_runs(db) == (fake.runs["run-1"],)
@@ -116,14 +127,16 @@ async def test_cancel_during_delay_drops_the_command_unapplied(autojump_clock):
 
 
 async def test_restart_interrupts_running_runs_like_the_real_one(autojump_clock):
-    """Serving again reports RUNNING runs as interrupted and requeues claimed articles."""
+    """Serving again reports RUNNING runs as interrupted; a claimed article comes back once its lease expired."""
     fake = MemoryPersister()
     async with serving(fake) as (inbox, _, _):
         await call(inbox, begin())
         await call(inbox, AddArticles((headline("AAPL", "a", 0),)))
-        await call(inbox, ClaimNextArticle())
+        await call(inbox, claim())
     async with serving(fake) as (inbox, opened, _):
-        assert (opened.interrupted_runs, opened.requeued_articles) == (("run-1",), 1)
-        assert (await call(inbox, ClaimNextArticle())).title == "a"
+        assert opened.interrupted_runs == ("run-1",)
+        assert await call(inbox, claim(1)) is None  # still under its lease
+        again = await call(inbox, claim(6))
+        assert (again.title, again.attempts) == ("a", 2)  # the expired lease counted its attempt
     assert fake.runs["run-1"].status is RunStatus.INTERRUPTED
     assert fake.runs["run-1"].status_reason == "process stopped while running"

@@ -15,9 +15,9 @@ from actors.errors import DiskFull, StoreError
 from actors.runtime.envelope import Failure
 from actors.store import reader, recovery, schema
 from actors.store.persister import PersisterStatistics, run_persister
-from messages.articles import ArticleStatus
+from messages.articles import ArticleStatus, ClaimArticle
 from messages.scan import CheckpointCommitted, RunStatus
-from messages.storage import AddArticles, BeginRun, ClaimNextArticle, Committed, FinishRun, SaveCheckpoint
+from messages.storage import AddArticles, BeginRun, Committed, FinishRun, SaveCheckpoint
 from .conftest import T0, begin, call, checkpoint, headline, real, serving
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,17 +94,17 @@ def test_killed_process_loses_nothing_acknowledged(tmp_path):
 
 
 async def test_startup_recovery_is_reported(tmp_path):
-    """Runs left RUNNING become INTERRUPTED and scoring articles pending, reported at start."""
+    """Runs left RUNNING become INTERRUPTED and articles whose lease expired pending (attempt counted)."""
     db = tmp_path / "p.db"
     async with serving(real(db)) as (inbox, _, _):
         await call(inbox, begin("crashed"))
         await call(inbox, AddArticles((headline("AAPL", "a", 0), headline("AAPL", "b", 1))))
-        assert (await call(inbox, ClaimNextArticle())).title == "b"
+        assert (await call(inbox, ClaimArticle(now=T0, lease_seconds=60, max_attempts=3))).title == "b"
     async with serving(real(db)) as (inbox, opened, _):
         assert opened.interrupted_runs == ("crashed",) and opened.requeued_articles == 1
         assert opened.migrated_from == schema.SCHEMA_VERSION
-        again = await call(inbox, ClaimNextArticle())
-        assert (again.title, again.status) == ("b", ArticleStatus.SCORING)
+        again = await call(inbox, ClaimArticle(now=T0, lease_seconds=60, max_attempts=3))
+        assert (again.title, again.status, again.attempts) == ("b", ArticleStatus.SCORING, 2)
     run = reader.load_run(db, "crashed").run
     assert run.status is RunStatus.INTERRUPTED
     assert run.status_reason == "process ended during the data_fetch phase; found by start-up recovery"

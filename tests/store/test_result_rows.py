@@ -28,7 +28,7 @@ def test_result_rows_equal_the_validated_read_back_key_for_key(db):
     """Same keys in the same order and the same values (picks, no picks, dated and undated catalysts)."""
     with reader.open_reader(db) as r:
         validated = [result_to_dict(x, None, None) for x in r.load_run("run-1").results]
-        streamed = [dict(row, debate=None, saved=True) for row in r.result_rows("run-1")]
+        streamed = [dict(row, debate=None, saved=True, news=[], news_flag=None) for row in r.result_rows("run-1")]
     assert json.dumps(streamed) == json.dumps(validated)
     assert [row["option"] is None for row in streamed] == [False, True, False]
     assert streamed[0]["catalysts"][1]["date"] is None

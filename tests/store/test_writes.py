@@ -10,12 +10,11 @@ import pytest
 
 from actors.errors import StoreError
 from actors.store import reader, recovery, schema, writes
-from messages.articles import ArticleScore, ArticleScored, ArticleStatus, Sentiment
+from messages.articles import ClaimArticle
 from messages.debate import DebateStatus
 from messages.scan import CheckpointCommitted, Phase, RunStatus
 from messages.storage import (
-    AddArticles, ClaimNextArticle, Committed, FinishRun, RecordPhase, SaveAgentOutcome,
-    SaveArticleScore, SaveCheckpoint, SaveDebate,
+    AddArticles, Committed, FinishRun, RecordPhase, SaveAgentOutcome, SaveCheckpoint, SaveDebate,
 )
 from .conftest import (
     T0, begin, bull_outcome, checkpoint, debate, failed_outcome, headline, result, risk_outcome,
@@ -142,34 +141,8 @@ def test_outcomes_debates_phases_and_finish_read_back(conn, tmp_path):
     assert (d.run.duration_seconds, d.run.finished_at, d.errors) == (12.5, stamp, ("llm slow",))
 
 
-def test_article_queue_dedupes_claims_newest_first_and_saves_scores(conn, tmp_path):
-    """Duplicates are skipped; claims go newest first; scores and failures are saved."""
-    batch = AddArticles((headline("AAPL", "old", 0, "https://a/1"), headline("AAPL", "new", 10),
-                         headline("AAPL", "old again", 5, "https://a/1"), headline("MSFT", "new", 10)))
-    assert writes.execute(conn, batch) == Committed("AddArticles", None, 3)
-    assert writes.execute(conn, batch).rows == 0
-    first = writes.execute(conn, ClaimNextArticle())
-    second = writes.execute(conn, ClaimNextArticle())
-    third = writes.execute(conn, ClaimNextArticle())
-    assert [(a.ticker, a.title, a.status) for a in (first, second, third)] == [
-        ("AAPL", "new", ArticleStatus.SCORING), ("MSFT", "new", ArticleStatus.SCORING),
-        ("AAPL", "old", ArticleStatus.SCORING)]
-    assert third.url == "https://a/1" and third.published_at == T0
-    assert writes.execute(conn, ClaimNextArticle()) is None
-    score = ArticleScore("earnings", Sentiment.POSITIVE, 0.8, "Beat.")
-    writes.execute(conn, SaveArticleScore(ArticleScored(first.id, score, None)))
-    writes.execute(conn, SaveArticleScore(ArticleScored(second.id, None, "invalid_output")))
-    with pytest.raises(StoreError, match="unknown article id 999"):
-        writes.execute(conn, SaveArticleScore(ArticleScored(999, score, None)))
-    with reader.open_reader(tmp_path / "w.db") as r:
-        rows = {rec.article.id: rec for rec in r.list_articles()}
-        assert len(r.list_articles(status=ArticleStatus.SCORING)) == 1
-    assert rows[first.id].score == score and rows[first.id].article.status is ArticleStatus.SCORED
-    assert rows[second.id].failure == "invalid_output" and rows[second.id].article.status is ArticleStatus.FAILED
-
-
 def test_recovery_finishes_open_runs_of_dead_owners_and_requeues_scoring_articles(conn):
-    """Dead owner: RUNNING and PARTIAL without finished_at → INTERRUPTED naming the phase; scoring → pending."""
+    """Dead owner: RUNNING and PARTIAL without finished_at → INTERRUPTED naming the phase; expired leases → pending."""
     writes.execute(conn, begin("a"), owner="dead.lock")
     writes.execute(conn, begin("b", at=T0 + dt.timedelta(hours=1)), owner="dead.lock")
     writes.execute(conn, RecordPhase("b", Phase.PERSIST, "ok", 0.1))
@@ -179,7 +152,7 @@ def test_recovery_finishes_open_runs_of_dead_owners_and_requeues_scoring_article
     writes.execute(conn, SaveDebate(debate("b", "AAPL")))
     writes.execute(conn, SaveAgentOutcome(failed_outcome("b", "MSFT")))
     writes.execute(conn, AddArticles((headline("AAPL", "x", 0), headline("AAPL", "y", 1))))
-    writes.execute(conn, ClaimNextArticle())
+    writes.execute(conn, ClaimArticle(now=T0, lease_seconds=60, max_attempts=3))  # expired long ago
     asked = []
     assert recovery.recover(conn, owner_alive=lambda o: asked.append(o) or False) == (("a", "b"), 1)
     assert asked == ["dead.lock"]  # one question per owner

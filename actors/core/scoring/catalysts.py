@@ -10,7 +10,8 @@ flag                        points       when
 ``earnings_after_window``    0           next earnings known, after the horizon (or none in
                                          the calendar)
 ``earnings_unknown``         0           no earnings calendar for the ticker
-``news``                    -5 .. +5     scored news, toward the setup's direction
+``news``                    -10 .. +10   scored news, toward the setup's direction
+                                         (``news_max_adjustment``)
 ==========================  ===========  ==================================================
 
 Why a penalty for earnings inside the window: the picks are long 30-60 DTE options bought on a
@@ -28,12 +29,10 @@ earnings adjust by 0 too (no information is not evidence of an event; the flag t
 to check the date). A blend that punishes a ticker for having a known date (a known flaw of a
 reference tool) cannot happen here, and a test checks it.
 
-News: ``news_scores`` are (sentiment, impact) pairs from the news scorer. Sentiment is a number
-in -1..1 or a :class:`messages.articles.Sentiment`; impact is 0..1. The adjustment is
-``5 * net * min(1, total impact)`` points toward the setup, where ``net`` is the
-impact-weighted mean sentiment: good news adds to a bullish setup and subtracts from a bearish
-one, bad news the reverse. A neutral setup has no direction to confirm and gets no news
-points. With no scored news there is no news adjustment.
+News: ``news`` is the :class:`~actors.core.news.catalyst.NewsEffect` of the ticker's scored
+articles (impact-weighted sentiment with time decay, capped; see that module). Its points go
+toward the setup's direction; with no scored news in the window there is no news adjustment,
+and headlines not scored yet are only mentioned.
 """
 
 from __future__ import annotations
@@ -43,17 +42,15 @@ import logging
 import math
 from collections.abc import Sequence
 
-from messages.articles import Sentiment
+from actors.core.news.catalyst import NewsEffect
 from messages.market import EarningsEvent, Headline
-from messages.scan import Catalyst, Direction, TickerScored
+from messages.scan import Catalyst, TickerScored
 
 __all__ = [
     "EARNINGS_IN_WINDOW_POINTS",
     "EARNINGS_SOON_DAYS",
     "EARNINGS_SOON_POINTS",
     "EARNINGS_UNKNOWN_POINTS",
-    "NEWS_MAX_POINTS",
-    "NewsScore",
     "apply_catalysts",
     "next_earnings",
 ]
@@ -64,12 +61,6 @@ EARNINGS_IN_WINDOW_POINTS = -5.0
 EARNINGS_SOON_DAYS = 7
 EARNINGS_SOON_POINTS = -3.0
 EARNINGS_UNKNOWN_POINTS = 0.0
-NEWS_MAX_POINTS = 5.0
-
-NewsScore = tuple[float | Sentiment, float]
-"""(sentiment -1..1 or Sentiment, impact 0..1) of one scored article."""
-
-_SENTIMENT_VALUE = {Sentiment.POSITIVE: 1.0, Sentiment.NEGATIVE: -1.0, Sentiment.NEUTRAL: 0.0}
 
 
 def next_earnings(earnings: Sequence[EarningsEvent], as_of: dt.date) -> EarningsEvent | None:
@@ -124,42 +115,12 @@ def _earnings_flags(
     return flags
 
 
-def _sentiment(value: float | Sentiment, index: int) -> float:
-    if isinstance(value, Sentiment):
-        return _SENTIMENT_VALUE[value]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1.0 <= value <= 1.0:
-        raise ValueError(f"news_scores[{index}]: sentiment must be a Sentiment or a number in -1..1 (got {value!r})")
-    return float(value)
-
-
-def _news_flag(
-    news_scores: Sequence[NewsScore], headlines: tuple[Headline, ...], direction: Direction
-) -> Catalyst | None:
-    pairs = []
-    for i, item in enumerate(news_scores):
-        try:
-            sentiment, impact = item
-        except (TypeError, ValueError):
-            raise ValueError(f"news_scores[{i}]: expected a (sentiment, impact) pair (got {item!r})") from None
-        if isinstance(impact, bool) or not isinstance(impact, (int, float)) or not 0.0 <= impact <= 1.0:
-            raise ValueError(f"news_scores[{i}]: impact must be a number in 0..1 (got {impact!r})")
-        pairs.append((_sentiment(sentiment, i), float(impact)))
-    if not pairs:
+def _news_flag(news: NewsEffect | None, headlines: tuple[Headline, ...]) -> Catalyst | None:
+    if news is None:
         if not headlines:
             return None
-        return Catalyst(kind="news", detail=f"{len(headlines)} headlines, none scored", adjustment=0.0)
-    total_impact = math.fsum(i for _, i in pairs)
-    net = math.fsum(s * i for s, i in pairs) / total_impact if total_impact > 0 else 0.0
-    raw = net * min(1.0, total_impact)
-    sign = {Direction.BULLISH: 1.0, Direction.BEARISH: -1.0, Direction.NEUTRAL: 0.0}[direction]
-    points = round(NEWS_MAX_POINTS * raw * sign, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
-    why = "no direction to confirm" if sign == 0 else f"toward the {direction.value} setup"
-    return Catalyst(
-        kind="news",
-        detail=f"{len(pairs)} scored articles: net sentiment {net:+.2f}, total impact {total_impact:.2f}; "
-        f"{points:+.2f} points ({why})",
-        adjustment=points,
-    )
+        return Catalyst(kind="news", detail=f"{len(headlines)} headlines, none scored in the window", adjustment=0.0)
+    return Catalyst(kind="news", detail=news.detail, adjustment=news.points)
 
 
 def apply_catalysts(
@@ -169,7 +130,7 @@ def apply_catalysts(
     headlines: tuple[Headline, ...],
     as_of: dt.date,
     horizon_days: int = 60,
-    news_scores: Sequence[NewsScore] = (),
+    news: NewsEffect | None = None,
 ) -> tuple[float, tuple[Catalyst, ...]]:
     """The final score (technical score plus catalyst points, clamped to 0..100) and the flags.
 
@@ -178,7 +139,7 @@ def apply_catalysts(
     picked contract's DTE when known, else the top of the DTE window.
 
     Raises:
-        ValueError: a bad ``horizon_days`` or ``news_scores`` item, or an earnings event of
+        ValueError: a bad ``horizon_days``, or an earnings event of
             another ticker; the message names the field.
     """
     if isinstance(as_of, dt.datetime):
@@ -192,9 +153,9 @@ def apply_catalysts(
             if event.ticker != scored.ticker:
                 raise ValueError(f"earnings[{i}] is for {event.ticker!r}, not {scored.ticker!r}")
     flags = _earnings_flags(earnings, as_of, horizon_days)
-    news = _news_flag(news_scores, headlines, scored.direction)
-    if news is not None:
-        flags.append(news)
+    news_flag = _news_flag(news, headlines)
+    if news_flag is not None:
+        flags.append(news_flag)
     final = scored.score + math.fsum(f.adjustment for f in flags)
     final = round(min(100.0, max(0.0, final)), 2)
     logger.debug("%s catalysts %s: %.1f -> %.1f", scored.ticker, [f.kind for f in flags], scored.score, final)

@@ -9,13 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors.core.scoring import apply_catalysts
+from actors.core.news.catalyst import NewsRule, news_effect, reference_time
 from actors.core.scoring.catalysts import (
     EARNINGS_IN_WINDOW_POINTS,
     EARNINGS_SOON_POINTS,
-    NEWS_MAX_POINTS,
     next_earnings,
 )
-from messages.articles import Sentiment
+from messages.articles import ScoredNews
 from messages.market import EarningsEvent, Headline
 from messages.scan import Direction, TickerScored
 
@@ -102,13 +102,22 @@ class TestEarnings:
         assert final == 0.0
 
 
-news_pairs = st.lists(
-    st.tuples(
-        st.one_of(st.floats(-1, 1), st.sampled_from(list(Sentiment))),
-        st.floats(0, 1),
-    ),
-    max_size=5,
-)
+RULE = NewsRule()
+
+
+def article(sentiment: float, impact: float, hours_old: float = 0.0, ticker: str = "AAPL") -> ScoredNews:
+    return ScoredNews(
+        article_id=1, ticker=ticker, title="t", source=None, url=None,
+        published_at=reference_time(AS_OF) - dt.timedelta(hours=hours_old), sentiment=sentiment, impact=impact,
+        event_type="other", reasoning="r",
+    )
+
+
+news_lists = st.lists(st.tuples(st.floats(-1, 1), st.floats(0, 10), st.floats(0, 24 * 7)), max_size=5)
+
+
+def effect(items, direction=Direction.BULLISH):
+    return news_effect([article(*i) for i in items], direction=direction, at=reference_time(AS_OF), rule=RULE)
 
 
 @given(
@@ -116,33 +125,35 @@ news_pairs = st.lists(
     direction=st.sampled_from(list(Direction)),
     horizon=st.integers(1, 365),
     beyond=st.integers(1, 2000),
-    news=news_pairs,
+    news=news_lists,
 )
 def test_known_distant_earnings_never_rank_below_unknown(score, direction, horizon, beyond, news):
     """Hard rule: a ticker with a known date past the horizon never scores below the same ticker with unknown earnings."""
     base = scored(score, direction)
+    news_effect_ = effect(news, direction)
     known, _ = apply_catalysts(
-        base, earnings=earnings_in(horizon + beyond), headlines=(), as_of=AS_OF, horizon_days=horizon, news_scores=news
+        base, earnings=earnings_in(horizon + beyond), headlines=(), as_of=AS_OF, horizon_days=horizon, news=news_effect_
     )
     unknown, _ = apply_catalysts(
-        base, earnings=None, headlines=(), as_of=AS_OF, horizon_days=horizon, news_scores=news
+        base, earnings=None, headlines=(), as_of=AS_OF, horizon_days=horizon, news=news_effect_
     )
     assert known >= unknown
     assert 0.0 <= known <= 100.0
 
 
-@given(score=st.floats(0, 100), direction=st.sampled_from(list(Direction)), news=news_pairs)
+@given(score=st.floats(0, 100), direction=st.sampled_from(list(Direction)), news=news_lists)
 def test_news_adjustment_is_bounded(score, direction, news):
-    """Scored news moves the score by at most NEWS_MAX_POINTS either way."""
-    final, flags = apply_catalysts(scored(score, direction), earnings=(), headlines=(), as_of=AS_OF, news_scores=news)
+    """Scored news moves the score by at most news_max_adjustment either way."""
+    final, flags = apply_catalysts(scored(score, direction), earnings=(), headlines=(), as_of=AS_OF,
+                                   news=effect(news, direction))
     news_points = sum(f.adjustment for f in flags if f.kind == "news")
-    assert abs(news_points) <= NEWS_MAX_POINTS
+    assert abs(news_points) <= RULE.max_adjustment
     assert final == pytest.approx(min(100.0, max(0.0, score + news_points)), abs=0.01)
 
 
 class TestNews:
     def test_no_scored_news_means_no_news_adjustment(self):
-        """Without news_scores there is no news flag and no points."""
+        """Without scored news there is no news flag and no points."""
         final, flags = apply_catalysts(scored(60), earnings=(), headlines=(), as_of=AS_OF)
         assert "news" not in kinds(flags) and final == 60.0
 
@@ -151,41 +162,19 @@ class TestNews:
         h = Headline("AAPL", "Apple ships a thing", dt.datetime(2026, 7, 23, 12, 0))
         final, flags = apply_catalysts(scored(60), earnings=(), headlines=(h, h), as_of=AS_OF)
         news = [f for f in flags if f.kind == "news"]
-        assert news[0].detail == "2 headlines, none scored" and news[0].adjustment == 0.0
+        assert news[0].detail == "2 headlines, none scored in the window" and news[0].adjustment == 0.0
         assert final == 60.0
 
     def test_good_news_helps_a_bullish_setup_and_hurts_a_bearish_one(self):
-        """One positive article of full impact: +5 for bullish, -5 for bearish, 0 for neutral."""
-        good = [(Sentiment.POSITIVE, 1.0)]
-        bull, _ = apply_catalysts(scored(60, Direction.BULLISH), earnings=(), headlines=(), as_of=AS_OF, news_scores=good)
-        bear, _ = apply_catalysts(scored(60, Direction.BEARISH), earnings=(), headlines=(), as_of=AS_OF, news_scores=good)
-        flat, _ = apply_catalysts(scored(60, Direction.NEUTRAL), earnings=(), headlines=(), as_of=AS_OF, news_scores=good)
-        assert (bull, bear, flat) == (65.0, 55.0, 60.0)
-
-    def test_low_impact_news_moves_the_score_less(self):
-        """Net sentiment +1 with total impact 0.4 gives 5 x 0.4 = 2 points."""
-        final, flags = apply_catalysts(
-            scored(60), earnings=(), headlines=(), as_of=AS_OF, news_scores=[(1.0, 0.2), (0.5, 0.0), (1.0, 0.2)]
-        )
-        assert final == pytest.approx(62.0)
-        assert "3 scored articles" in flags[-1].detail
+        """A fresh positive article of impact 5: +5 for bullish, -5 for bearish, 0 for neutral."""
+        results = [
+            apply_catalysts(scored(60, d), earnings=(), headlines=(), as_of=AS_OF, news=effect([(1.0, 5.0, 0.0)], d))[0]
+            for d in (Direction.BULLISH, Direction.BEARISH, Direction.NEUTRAL)
+        ]
+        assert results == [65.0, 55.0, 60.0]
 
     def test_mixed_news_nets_out(self):
-        """Equal positive and negative impact cancel."""
-        final, _ = apply_catalysts(
-            scored(60), earnings=(), headlines=(), as_of=AS_OF, news_scores=[(1.0, 0.8), (-1.0, 0.8)]
-        )
+        """Equal positive and negative weight cancel."""
+        final, _ = apply_catalysts(scored(60), earnings=(), headlines=(), as_of=AS_OF,
+                                   news=effect([(1.0, 8.0, 3.0), (-1.0, 8.0, 3.0)]))
         assert final == 60.0
-
-    @pytest.mark.parametrize(
-        ("item", "message"),
-        [
-            ((2.0, 0.5), r"news_scores\[0\]: sentiment must be a Sentiment or a number in -1..1 \(got 2.0\)"),
-            ((0.5, 1.5), r"news_scores\[0\]: impact must be a number in 0..1 \(got 1.5\)"),
-            ((0.5,), r"news_scores\[0\]: expected a \(sentiment, impact\) pair"),
-        ],
-    )
-    def test_bad_news_score_names_the_item(self, item, message):
-        """A malformed news score is a ValueError naming its index and field."""
-        with pytest.raises(ValueError, match=message):
-            apply_catalysts(scored(), earnings=(), headlines=(), as_of=AS_OF, news_scores=[item])

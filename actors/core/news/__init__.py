@@ -1,0 +1,1 @@
+"""Pure news logic: article identity (dedup), the scorer's prompts, the news catalyst rule."""
