@@ -2,7 +2,7 @@
 
 ::
 
-    open_system(settings, db=...)             the same supervised tree as bin/scan
+    open_system(settings, db=..., news=True)  the same supervised tree as bin/scan, and the news scorer
     └── + scheduler (actors.app.scheduler)    scans on schedule, resumes unfinished runs
     signals        SIGTERM/SIGINT: stop scheduling, ShutDown(shutdown_grace), exit 0
                    SIGHUP: reload the configuration (same loader); a bad file → one ERROR line
@@ -123,8 +123,11 @@ async def serve(settings: Settings, options: DaemonOptions) -> int:
                                                    signal.SIGHUP)
     try:
         with signals() as received:
-            async with open_system(settings, db=options.db, disabled=debates_disabled(settings),
-                                   **options.system_options) as system:
+            disabled = debates_disabled(settings)
+            news = {"news": disabled is None, "news_interval": settings.news_interval,  # the queue drains itself
+                    "news_clock": options.wall_clock}
+            async with open_system(settings, db=options.db, disabled=disabled,
+                                   **{**news, **options.system_options}) as system:
                 home = await _scheduler_home(settings, system, options)
                 scheduler = await system.supervisor.start(ChildSpec(
                     "scheduler", scheduler_actor, args=(home,), max_restarts=3, within=60.0))

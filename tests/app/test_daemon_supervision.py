@@ -40,7 +40,7 @@ async def test_a_partial_run_is_resumed_within_one_health_interval_of_the_llm_co
     settings = Settings(**DEBATING)
     server = MockOllama(latency_first=1.0, refuse=True)
     start = ny(2026, 12, 7, 16, 0)
-    async with running_daemon(settings, start=start,
+    async with running_daemon(settings, start=start, news=False,  # count debate calls only
                               client_factory=lambda observer: ollama_client(settings, observer, server)) as daemon:
         await trio.sleep(35 * 60)  # past the 16:30 scan
         (run,) = daemon.memory.runs.values()
@@ -56,6 +56,22 @@ async def test_a_partial_run_is_resumed_within_one_health_interval_of_the_llm_co
     assert (final.status, final.debates_requested, final.debates_completed) == (RunStatus.COMPLETED, 3, 3)
     assert len(daemon.memory.runs) == 1 and len(server.chats) == 9
     assert {d.status for d in daemon.memory.debates.values()} == {DebateStatus.COMPLETED}
+
+
+async def test_the_daemon_scores_the_news_queue_on_its_own_every_news_interval(autojump_clock):
+    """The 16:30 scan collects the sim's headlines; the daemon's news scorer drains them without a scan asking."""
+    settings = Settings(**DEBATING)
+    server = MockOllama(latency_first=0.2)
+    async with running_daemon(settings, start=ny(2026, 12, 7, 16, 0),
+                              client_factory=lambda observer: ollama_client(settings, observer, server)) as daemon:
+        await trio.sleep(31 * 60)  # the 16:30 scan has run and debated
+        (run,) = daemon.memory.runs.values()
+        assert run.status is RunStatus.COMPLETED
+        await trio.sleep(10 * settings.news_interval)
+        statuses = dict(daemon.memory.news_db.execute("SELECT status, count(*) FROM articles GROUP BY status"))
+        await daemon.stop()
+    assert statuses and set(statuses) == {"scored"}, statuses
+    assert len(server.chats) == 9 + 2 * statuses["scored"]  # 3 debates x 3 agents; categorize + score per article
 
 
 def _datagrams(sock: socket.socket) -> list[str]:
