@@ -111,6 +111,12 @@ class Settings:
     store_max_size_mb: float = field(default=0.0, metadata={"min": 0})
     log_level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
 
+    # dashboard (bin/scan serve; the daemon)
+    #: Where the dashboard listens (HOST:PORT); beyond loopback it requires dashboard_token.
+    dashboard_listen: str = "127.0.0.1:8787"
+    #: The secret a browser must present (?token= once, then a cookie; or Authorization: Bearer).
+    dashboard_token: Secret | None = field(default=None, metadata={"secret": True})
+
     def api_key(self) -> Secret | None:
         """The Anthropic key: the setting, else the file named by ``anthropic_api_key_file``.
 
