@@ -24,7 +24,7 @@ from actors.config import Settings, load_settings
 from actors.db_path import db_path_for
 from actors.errors import OptionAlphaError, UsageError
 from actors.secrets import ScrubbingFilter
-from actors.web.serve import parse_listen, run_dashboard
+from actors.web.serve import check_listen, run_dashboard
 
 __all__ = ["main_serve"]
 
@@ -52,7 +52,7 @@ def main_serve(argv: Sequence[str]) -> int:
     if args.db is not None:
         flags["db_path"] = str(args.db)
     settings = load_settings(config_file=args.config, flags=flags)
-    parse_listen(settings.dashboard_listen)  # a malformed address is a usage error before anything opens
+    check_listen(settings.dashboard_listen, settings.dashboard_token)  # exit 2 before anything opens
     _configure_logging(settings, args.verbose)
     db = db_path_for(settings)
     try:

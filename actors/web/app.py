@@ -25,11 +25,13 @@ Routes: ``/`` runs, ``/runs/{id}`` a run, ``/runs/{id}/tickers/{ticker}`` a tick
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+import trio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
@@ -148,13 +150,14 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
         return JSONResponse({"ok": True, "events": hub.statistics().last_id})
 
     async def events(request: Request) -> Response:
-        async def stream() -> Any:
+        async def stream() -> AsyncIterator[str]:
             with hub.connect(request.headers.get("last-event-id")) as client:
-                async for frame in sse_frames(client):
-                    yield frame
+                async with contextlib.aclosing(sse_frames(client)) as frames:
+                    async for frame in frames:
+                        yield frame
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+        return _ClosingStreamingResponse(stream(), media_type="text/event-stream",
+                                         headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
     def answered(target: str, message: str) -> Response:
         return RedirectResponse(f"{target}?notice={_quote(message)}", status_code=303)
@@ -191,6 +194,21 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
         Mount("/static", app=StaticFiles(packages=[(_PACKAGE, "static")]), name="static"),
     ]
     return DashboardGuard(Starlette(routes=routes), token=token, loopback_only=loopback_only)
+
+
+class _ClosingStreamingResponse(StreamingResponse):
+    """Closes its body generator when the response ends, also when the browser left mid-stream.
+
+    Starlette leaves a generator suspended at ``yield`` when the connection drops; closing it
+    here ends the hub client at once (instead of at garbage collection).
+    """
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with trio.CancelScope(shield=True):
+                await self.body_iterator.aclose()  # type: ignore[union-attr]
 
 
 def _quote(text: str) -> str:

@@ -36,7 +36,7 @@ from actors.web.live import POLL_INTERVAL, Observed, feed_from_bus, poll_runs
 from actors.web.sse import EventHub
 from actors.web.store_view import RunStore
 
-__all__ = ["DashboardDeps", "is_loopback", "parse_listen", "run_dashboard", "serve_dashboard"]
+__all__ = ["DashboardDeps", "check_listen", "is_loopback", "parse_listen", "run_dashboard", "serve_dashboard"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_listen(listen: str, token: Secret | None) -> tuple[str, int, bool]:
+    """``(host, port, loopback)`` of ``listen``, checked.
+
+    Raises:
+        ConfigError: ``listen`` is malformed, or beyond loopback without a token.
+    """
+    host, port = parse_listen(listen)
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        raise ConfigError(f"dashboard_listen: {listen} is beyond loopback; set dashboard_token "
+                          "(a secret the browser must present) or listen on 127.0.0.1")
+    return host, port, loopback
+
+
 async def serve_dashboard(deps: DashboardDeps, *, listen: str, token: Secret | None,
                           shutdown: trio.Event | None = None,
                           task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
@@ -88,11 +102,7 @@ async def serve_dashboard(deps: DashboardDeps, *, listen: str, token: Secret | N
         ConfigError: ``listen`` is malformed, or beyond loopback without a token.
         OSError: the address cannot be bound (in use, not ours).
     """
-    host, port = parse_listen(listen)
-    loopback = is_loopback(host)
-    if not loopback and not token:
-        raise ConfigError(f"dashboard_listen: {listen} is beyond loopback; set dashboard_token "
-                          "(a secret the browser must present) or listen on 127.0.0.1")
+    host, port, loopback = check_listen(listen, token)
     app = create_app(deps.store, hub=deps.hub, observed=deps.observed, actions=deps.actions,
                      status=deps.status, token=token, loopback_only=loopback)
     config = Config()
@@ -127,6 +137,7 @@ async def run_dashboard(*, db: Any, listen: str, token: Secret | None, bus: Even
 
     ``hub`` replaces the hub built here (tests publish into it and read its statistics).
     """
+    check_listen(listen, token)  # before anything starts, so the error is not wrapped in a group
     store = RunStore(db)
     hub = EventHub() if hub is None else hub
     observed = Observed() if bus is not None else None
