@@ -8,6 +8,7 @@
   const page = body.dataset.page;
   const runId = body.dataset.runId || "";
   let refreshPending = false;
+  const finished = new Set();  // runs whose end was seen: the live list shows running runs only
 
   function count(name) {
     live.dataset[name] = String(Number(live.dataset[name] || "0") + 1);
@@ -43,7 +44,7 @@
     } else if (page !== "runs") {
       return;
     }
-    const item = progressItem(key, d);
+    const item = finished.has(d.run_id) ? null : progressItem(key, d);
     if (item) {
       item.querySelector(".label").textContent = d.run_id + " " + progressText(d);
       const bar = item.querySelector("progress");
@@ -70,11 +71,13 @@
   }
 
   function onRun(d) {
+    finished.add(d.run_id);
+    document.querySelectorAll('#live-progress li[data-run="' + CSS.escape(d.run_id) + '"]')
+      .forEach(function (li) { li.remove(); });
     if (page === "runs") refreshRuns();
     if (page === "run" && d.run_id === runId) {
       const status = document.getElementById("run-status");
-      if (status) status.textContent = d.status;
-      window.location.reload();
+      if (status && status.textContent !== d.status) window.location.reload();  // finished since served
     }
   }
 
