@@ -15,6 +15,8 @@ Parameters of :func:`create_app` (all explicit; the daemon passes what it has):
   to a mapping or a list of mappings), rendered as given; without one (and without ``observed``)
   the page says "no daemon attached: showing the database only". Nothing is invented.
 - ``token`` / ``loopback_only``: see :mod:`actors.web.security`.
+- ``history``: price history for the ticker chart (:class:`~actors.web.history.LocalHistory`),
+  or None: the chart shows the last close alone.
 
 Routes: ``/`` runs, ``/runs/{id}`` a run, ``/runs/{id}/tickers/{ticker}`` a ticker,
 ``/runs/{id}/report.html`` and ``/runs/{id}.csv`` exports, ``/system``, ``/events`` (SSE),
@@ -28,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import trio
@@ -43,12 +45,13 @@ from actors.secrets import Secret
 from actors.store.reader import RunNotFound
 from actors.web import export
 from actors.web.actions import Actions
+from actors.web.history import HistoryProvider
 from actors.web.live import Observed
 from actors.web.security import DashboardGuard
 from actors.web.sse import EventHub, sse_frames
 from actors.web.store_view import RunStore
 from actors.web.templating import templates
-from actors.web.views import result_row, ticker_view
+from actors.web.views import find_row, result_row, ticker_view
 
 __all__ = ["StatusProvider", "create_app"]
 
@@ -62,7 +65,7 @@ _RESUMABLE = ("PARTIAL", "INTERRUPTED")
 
 def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = None, actions: Actions | None = None,
                status: StatusProvider | None = None, token: Secret | None = None,
-               loopback_only: bool = True) -> DashboardGuard:
+               loopback_only: bool = True, history: HistoryProvider | None = None) -> DashboardGuard:
     """The ASGI app of the dashboard (see the module docstring for the parameters)."""
     env = templates()
 
@@ -105,7 +108,11 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
         report = await load_report(request)
         if isinstance(report, Response):
             return report
-        view = ticker_view(report, request.path_params["ticker"])
+        closes: Sequence[tuple[str, float]] = ()
+        row = find_row(report, request.path_params["ticker"])
+        if history is not None and row is not None:
+            closes = await history(await store.settings(report["run_id"]), row)
+        view = ticker_view(report, request.path_params["ticker"], closes)
         if view is None:
             return page(request, "error.html", 404, title="ticker not in this run",
                         message=f"run {report['run_id']} has no result for {request.path_params['ticker']!r}")

@@ -32,6 +32,7 @@ from actors.runtime import EventBus
 from actors.secrets import Secret
 from actors.web.actions import Actions
 from actors.web.app import StatusProvider, create_app
+from actors.web.history import HistoryProvider, LocalHistory
 from actors.web.live import POLL_INTERVAL, Observed, feed_from_bus, poll_runs
 from actors.web.sse import EventHub
 from actors.web.store_view import RunStore
@@ -53,6 +54,7 @@ class DashboardDeps:
     observed: Observed | None = None
     actions: Actions | None = None
     status: StatusProvider | None = None
+    history: HistoryProvider | None = None
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -104,7 +106,7 @@ async def serve_dashboard(deps: DashboardDeps, *, listen: str, token: Secret | N
     """
     host, port, loopback = check_listen(listen, token)
     app = create_app(deps.store, hub=deps.hub, observed=deps.observed, actions=deps.actions,
-                     status=deps.status, token=token, loopback_only=loopback)
+                     status=deps.status, token=token, loopback_only=loopback, history=deps.history)
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None  # a query string may carry the token: no access log
@@ -141,7 +143,8 @@ async def run_dashboard(*, db: Any, listen: str, token: Secret | None, bus: Even
     store = RunStore(db)
     hub = EventHub() if hub is None else hub
     observed = Observed() if bus is not None else None
-    deps = DashboardDeps(store=store, hub=hub, observed=observed, actions=actions, status=status)
+    deps = DashboardDeps(store=store, hub=hub, observed=observed, actions=actions, status=status,
+                         history=LocalHistory())
     async with trio.open_nursery() as nursery:
 
         async def serve_then_stop(*, task_status: trio.TaskStatus[str]) -> None:

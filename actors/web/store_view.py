@@ -18,6 +18,7 @@ import trio
 
 from actors.report import detail_to_dict, summary_to_dict
 from actors.store.reader import open_reader
+from actors.web.history import run_settings
 
 __all__ = ["RunStore"]
 
@@ -35,6 +36,14 @@ class RunStore:
     async def report(self, run_id: str) -> dict[str, Any]:
         """Run ``run_id`` (or a unique prefix) as the ``bin/scan show RUN --json`` document."""
         return await trio.to_thread.run_sync(self._report, run_id)
+
+    async def settings(self, run_id: str) -> dict[str, Any]:
+        """The settings run ``run_id`` recorded (secrets masked when saved); empty when unreadable."""
+        return await trio.to_thread.run_sync(self._settings, run_id)
+
+    def _settings(self, run_id: str) -> dict[str, Any]:
+        with open_reader(self.db) as reader:
+            return run_settings(reader.load_run(run_id, results=False).settings_json)
 
     def _runs(self, limit: int) -> list[dict[str, Any]]:
         with open_reader(self.db) as reader:

@@ -7,13 +7,13 @@ result row (``news``, ``quote_age_s``, ``data_flags``) are shown when present an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actors.report import catalyst_flags, debate_cell, option_cells
 from actors.web.svg import break_even, option_lines, price_chart
 
-__all__ = ["ROLE_ORDER", "data_cells", "fmt_seconds", "result_row", "ticker_view"]
+__all__ = ["ROLE_ORDER", "data_cells", "find_row", "fmt_seconds", "result_row", "ticker_view"]
 
 ROLE_ORDER = ("bull", "bear", "risk")
 
@@ -76,9 +76,18 @@ def _news_view(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def ticker_view(report: Mapping[str, Any], ticker: str) -> dict[str, Any] | None:
-    """Everything the ticker page shows for ``ticker`` in ``report``; None when the run has no such row."""
-    row = next((r for r in report["results"] if r["ticker"] == ticker.upper()), None)
+def find_row(report: Mapping[str, Any], ticker: str) -> Mapping[str, Any] | None:
+    """The result row of ``ticker`` (any case), or None."""
+    return next((r for r in report["results"] if r["ticker"] == ticker.upper()), None)
+
+
+def ticker_view(report: Mapping[str, Any], ticker: str,
+                closes: Sequence[tuple[str, float]] = ()) -> dict[str, Any] | None:
+    """Everything the ticker page shows for ``ticker`` in ``report``; None when the run has no such row.
+
+    ``closes`` (oldest first, ending at the row's as-of date) are drawn when given.
+    """
+    row = find_row(report, ticker)
     if row is None:
         return None
     debate = row.get("debate")
@@ -86,11 +95,11 @@ def ticker_view(report: Mapping[str, Any], ticker: str) -> dict[str, Any] | None
                     if t["role"] in ROLE_ORDER else len(ROLE_ORDER))
     option = row.get("option")
     even = break_even(option) if option else None
-    chart = price_chart(last_close=row["last_close"], as_of=str(row.get("as_of") or ""),
-                        lines=option_lines(option), title=f"{row['ticker']} last close, strike and break-even")
+    chart = price_chart(closes=closes, last_close=row["last_close"], as_of=str(row.get("as_of") or ""),
+                        lines=option_lines(option), title=f"{row['ticker']} price, strike and break-even")
     errors = [e for e in report.get("errors", ()) if e.get("ticker") == row["ticker"]]
     return {
         "row": row, "cells": result_row(row), "option": option, "break_even": even, "chart": chart,
         "debate": debate, "theses": [_thesis_view(t) for t in theses], "news": [_news_view(n) for n in row.get("news") or () if isinstance(n, Mapping)],
-        "errors": errors,
+        "errors": errors, "history_days": len(closes),
     }

@@ -31,6 +31,7 @@ from actors.system import open_system
 from actors.web.actions import SystemActions
 from actors.web.serve import run_dashboard
 from actors.web.sse import EventHub
+from actors.web.status import system_status
 from messages.scan import ScanRequested
 from tests.browser.llm import MODEL, InjectingOllama
 
@@ -86,7 +87,8 @@ class World:
                 self.actions = SystemActions(system, nursery=nursery, source="sim", universe=lambda: universe)
                 self.url = await nursery.start(functools.partial(
                     run_dashboard, db=self.db, listen="127.0.0.1:0", token=None, bus=system.bus,
-                    actions=self.actions, hub=self.hub, poll_interval=0.5))
+                    actions=self.actions, hub=self.hub, poll_interval=0.5,
+                    status=system_status(system, source="sim")))
                 self.first = await system.scan(ScanRequested(
                     universe=universe, source="sim", requested_at=dt.datetime.now(dt.timezone.utc),
                     reason="browser-test", run_id=new_run_id()))

@@ -59,6 +59,7 @@ def test_ticker_page_shows_an_llm_script_as_text(world: World, page):
     assert page.locator("main script").count() == 0
     assert page.locator("svg.chart line.strike").count() == 1
     assert page.locator("svg.chart line.break-even").count() == 1
+    assert page.locator("svg.chart polyline.closes").count() == 1  # the sim history, regenerated and checked
     screenshot(page, "ticker")
 
 
@@ -67,6 +68,8 @@ def test_system_page_shows_what_the_system_reported(world: World, page):
     assert page.locator("#no-daemon").count() == 0
     assert page.get_by_role("heading", name="LLM health").is_visible()
     assert page.get_by_role("heading", name="Circuit breaker").is_visible()
+    actors = page.locator("h2:has-text('actors') + table tbody tr td:first-child").all_inner_texts()
+    assert actors[0] == "persister" and "coordinator" in actors  # what the supervisor reports, in start order
     screenshot(page, "system")
 
 

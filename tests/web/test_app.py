@@ -11,12 +11,18 @@ import re
 import pytest
 import trio
 
+from actors.cli import main
+from actors.config import Settings
+from actors.fakes.memory_persister import MemoryPersister
 from actors.secrets import Secret
+from actors.system import open_system
 from actors.web.actions import ActionResult, SystemActions
 from actors.web.app import create_app
+from actors.web.export import report_csv
 from actors.web.live import Observed
 from actors.web.security import CSP
 from actors.web.sse import EventHub
+from actors.web.status import system_status
 from actors.web.store_view import RunStore
 from tests.web.conftest import asgi_client
 from tests.web.stored import IMG, RUN_ID, SCRIPT
@@ -123,8 +129,6 @@ class TestPages:
 
 class TestApi:
     async def test_api_run_is_the_show_json_document(self, client, stored_db, capsys):
-        from actors.cli import main
-
         assert main(["show", RUN_ID, "--db", str(stored_db), "--json"]) == 0
         assert (await client.get(f"/api/runs/{RUN_ID}")).json() == json.loads(capsys.readouterr().out)
         assert (await client.get("/api/runs/nope")).status_code == 404
@@ -145,8 +149,6 @@ class TestExports:
             ("1", "AAPL", "AAPL240216C00150000", "adjust"), ("2", "MSFT", "", ""), ("3", "CLX", "CLX240216C00150000", "")]
 
     def test_csv_cells_a_spreadsheet_would_run_are_quoted(self):
-        from actors.web.export import report_csv
-
         report = {"results": [{"rank": 1, "ticker": "X", "no_option_reason": "=HYPERLINK(\"http://x\")", "catalysts": []}]}
         row = next(csv.DictReader(io.StringIO(report_csv(report))))
         assert row["no_option_reason"] == "'=HYPERLINK(\"http://x\")"
@@ -250,3 +252,19 @@ async def test_scan_now_is_refused_with_a_message_while_a_scan_runs(stored_db):
             assert "started" in third.text and len(requests) == 2
             release = trio.Event()
         nursery.cancel_scope.cancel()
+
+
+async def test_system_status_reports_the_running_actors(stored_db, tmp_path):
+    """The status provider over a real open system: its supervised actors, the bus, the source."""
+    settings = Settings(source="sim", universe_size=5)
+    async with open_system(settings, db=tmp_path / "x.db", disabled="--no-debate",
+                           persister=MemoryPersister().run) as system:
+        status = system_status(system, source="sim", next_scan=lambda: "2026-07-27T13:45:00Z")
+        app = create_app(RunStore(stored_db), hub=EventHub(), status=status)
+        async with asgi_client(app) as c:
+            text = (await c.get("/system")).text
+        sections = await status()
+    assert [a["actor"] for a in sections["actors"]] == ["persister", "fetcher", "coordinator"]
+    assert all(a["running"] == "yes" and a["restarts"] == 0 for a in sections["actors"])
+    assert sections["data_source"] == {"source": "sim", "debates": "--no-debate"}
+    assert "2026-07-27T13:45:00Z" in text and "<td>coordinator</td>" in text and "no daemon attached" not in text
