@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import trio
+from playwright.sync_api import sync_playwright
 
 from actors.config import Settings
 from actors.coordinator import ScanOutcome, new_run_id
@@ -56,7 +57,7 @@ class World:
     def __init__(self, db: Path) -> None:
         self.db = db
         self.hub = EventHub()
-        self.llm = InjectingOllama()
+        self.llm = InjectingOllama(latency=0.4)
         self.url = ""
         self.first: ScanOutcome | None = None
         self.actions: SystemActions | None = None
@@ -120,8 +121,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def browser() -> Iterator[Any]:
     if CHROMIUM is None:
         pytest.skip("no chromium installed")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -73,8 +73,25 @@ def test_system_page_shows_what_the_system_reported(world: World, page):
     screenshot(page, "system")
 
 
+#: Test-side recorder (injected through the DevTools protocol, not the page): every value the
+#: debate phase's live progress shows, in order, kept across the page loads of the test.
+RECORDER = """
+(() => {
+  const seen = JSON.parse(sessionStorage.getItem("seen") || "[]");
+  window.__seen = seen;
+  new MutationObserver(() => {
+    document.querySelectorAll('#live-progress li[data-key$=":ai_debate"]').forEach((li) => {
+      const value = li.dataset.run + " " + li.dataset.done;
+      if (seen[seen.length - 1] !== value) { seen.push(value); sessionStorage.setItem("seen", JSON.stringify(seen)); }
+    });
+  }).observe(document, {subtree: true, childList: true, attributes: true});
+})();
+"""
+
+
 def test_live_progress_advances_during_a_scan_started_from_the_page(world: World, page):
     """Scan now (a same-origin POST) starts a scan in the system; its phases advance live on the page."""
+    page.add_init_script(RECORDER)
     page.goto(world.url + "/")
     page.wait_for_function(LIVE)
     page.locator("#scan-now").click()
@@ -88,23 +105,14 @@ def test_live_progress_advances_during_a_scan_started_from_the_page(world: World
     page.wait_for_url("**/?notice=*")
     assert page.locator("#notice").inner_text() == f"refused: scan {run_id} is still running"
     page.wait_for_function(LIVE)
-    seen: list[str] = []
-    debate = page.locator(_live_item(run_id, "ai_debate"))
-    status = page.locator(f'tr[data-run="{run_id}"] td.status')
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if debate.count():
-            done = debate.get_attribute("data-done") or ""
-            if not seen or seen[-1] != done:
-                seen.append(done)
-                if done.isdigit() and int(done) >= 1 and len(seen) <= 3:
-                    screenshot(page, "runs-live")  # mid-debate
-        if status.count() and status.inner_text() == "COMPLETED":
-            break
-        time.sleep(0.02)
-    assert status.inner_text() == "COMPLETED"
+    page.wait_for_function(f"() => (window.__seen || []).some((v) => v.startsWith('{run_id} ') && v !== '{run_id} 0')")
+    screenshot(page, "runs-live")  # mid-debate
+    page.wait_for_function(f"""() => {{
+        const row = document.querySelector('tr[data-run="{run_id}"] td.status');
+        return row && row.textContent === 'COMPLETED'; }}""", timeout=30_000)
+    seen = [v.split(" ")[1] for v in page.evaluate("window.__seen") if v.startswith(run_id + " ")]
     counted = [int(d) for d in seen if d.isdigit()]
-    assert len(set(counted)) >= 2 and counted == sorted(counted), seen  # it advanced, never backwards
+    assert counted[-1] == 3 and len(set(counted)) >= 2 and counted == sorted(counted), seen  # advanced, never back
     page.wait_for_function(f"() => !document.querySelector('#live-progress li[data-run=\"{run_id}\"]')")
 
 

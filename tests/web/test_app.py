@@ -8,7 +8,6 @@ import json
 import logging
 import re
 
-import pytest
 import trio
 
 from actors.cli import main
