@@ -59,6 +59,16 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _spread(labels: list[tuple[float, str, str]], gap: float = 14.0) -> list[tuple[float, str, str]]:
+    """The labels top to bottom, moved down where needed so that none overlaps the one above."""
+    placed: list[tuple[float, str, str]] = []
+    for label_y, css, text in sorted(labels):
+        if placed and label_y - placed[-1][0] < gap:
+            label_y = placed[-1][0] + gap
+        placed.append((label_y, css, text))
+    return placed
+
+
 def price_chart(*, closes: Sequence[tuple[str, float]] = (), last_close: float, as_of: str = "",
                 lines: Sequence[ChartLine] = (), title: str = "price") -> str:
     """An ``<svg>`` element: the closes as a line (or the last close as a dot), and ``lines`` across.
@@ -102,12 +112,12 @@ def price_chart(*, closes: Sequence[tuple[str, float]] = (), last_close: float, 
         parts.append(f'<text class="axis" x="{LEFT + plot_w}" y="{HEIGHT - 8}" text-anchor="end">'
                      f"{esc(as_of)} (last close only: no price history stored)</text>")
     parts.append(f'<circle class="last" cx="{_fmt(LEFT + plot_w)}" cy="{_fmt(y(last_close))}" r="4"/>')
-    parts.append(f'<text class="label last" x="{LEFT + plot_w + 8}" y="{_fmt(y(last_close) + 4)}">'
-                 f"close {last_close:.2f}</text>")
+    labels = [(y(last_close), "last", f"close {last_close:.2f}")]
     for line in lines:
         ly = _fmt(y(line.price))
         parts.append(f'<line class="{esc(line.css)}" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{ly}" y2="{ly}"/>')
-        parts.append(f'<text class="label {esc(line.css)}" x="{LEFT + plot_w + 8}" y="{_fmt(float(ly) + 4)}">'
-                     f"{esc(line.label)}</text>")
+        labels.append((y(line.price), line.css, line.label))
+    for label_y, css, text in _spread(labels):
+        parts.append(f'<text class="label {esc(css)}" x="{LEFT + plot_w + 8}" y="{_fmt(label_y + 4)}">{esc(text)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

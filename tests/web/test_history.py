@@ -46,3 +46,10 @@ def test_chart_draws_closes_strike_and_break_even_inside_the_plot():
     assert "<polyline" in svg and "break-even &lt;b&gt;" in svg
     ys = [float(y) for y in re.findall(r'y1="([\d.]+)"', svg)]
     assert all(16 <= y <= 260 - 28 for y in ys)  # every line inside the plot area
+
+
+def test_labels_of_nearby_prices_do_not_overlap():
+    svg = price_chart(last_close=100.0, lines=[ChartLine(label="strike 100.5", price=100.5, css="strike"),
+                                               ChartLine(label="break-even 101", price=101.0, css="break-even")])
+    ys = sorted(float(y) for y in re.findall(r'<text class="label [^"]+" x="[\d.]+" y="([\d.]+)"', svg))
+    assert len(ys) == 3 and all(b - a >= 14 for a, b in zip(ys, ys[1:]))
