@@ -266,7 +266,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
             result = value
         elif isinstance(value, str):
             try:
-                result = Secret.from_text(value, source=source) if value.strip() else None
+                what = "token" if name == "dashboard_token" else "API key"
+                result = Secret.from_text(value, source=source, what=what) if value.strip() else None
             except SecretFormatError as exc:
                 raise ConfigError(f"{name}: {exc}") from None
         else:
