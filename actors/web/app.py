@@ -47,7 +47,7 @@ from actors.web import export
 from actors.web.actions import Actions
 from actors.web.history import HistoryProvider
 from actors.web.live import Observed
-from actors.web.security import DashboardGuard
+from actors.web.security import REPORT_CSP, DashboardGuard
 from actors.web.sse import EventHub, sse_frames
 from actors.web.store_view import RunStore
 from actors.web.templating import templates
@@ -130,7 +130,8 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
         if isinstance(report, Response):
             return report
         return HTMLResponse(export.report_html(report), headers={
-            "content-disposition": f'inline; filename="{export.file_stem(report)}.html"'})
+            "content-disposition": f'inline; filename="{export.file_stem(report)}.html"',
+            "content-security-policy": REPORT_CSP})
 
     async def report_csv(request: Request) -> Response:
         report = await load_report(request)

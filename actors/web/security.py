@@ -1,7 +1,8 @@
 """The dashboard's guard (ASGI middleware): security headers, Host check, token, same-origin POSTs.
 
 - **Headers** on every response: a Content-Security-Policy that allows scripts, styles and
-  connections from this origin only (no inline script, no ``eval``, nothing from elsewhere),
+  connections from this origin only (no inline script, no ``eval``, nothing from elsewhere;
+  the exported report, which inlines its stylesheet, gets :data:`REPORT_CSP`: no script at all),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``.
 - **Host**: while listening on loopback, only loopback host names are served, so a web page on
   another site cannot reach the dashboard through DNS rebinding.
@@ -25,7 +26,7 @@ from typing import Any
 
 from actors.secrets import Secret
 
-__all__ = ["CSP", "COOKIE", "DashboardGuard", "LOOPBACK_HOSTS", "host_name"]
+__all__ = ["CSP", "COOKIE", "REPORT_CSP", "DashboardGuard", "LOOPBACK_HOSTS", "host_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+#: The exported report's policy: its own inline stylesheet, and no script at all.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 COOKIE = "oa_dashboard"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _HEADERS = [
@@ -85,8 +88,10 @@ class DashboardGuard:
             return
 
         async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *_HEADERS]}
+            if message["type"] == "http.response.start":  # a route's own header (the report's CSP) wins
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(name, value) for name, value in _HEADERS if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 
         headers = _headers(scope)

@@ -19,7 +19,7 @@ from actors.web.actions import ActionResult, SystemActions
 from actors.web.app import create_app
 from actors.web.export import report_csv
 from actors.web.live import Observed
-from actors.web.security import CSP
+from actors.web.security import CSP, REPORT_CSP
 from actors.web.sse import EventHub
 from actors.web.status import system_status
 from actors.web.store_view import RunStore
@@ -162,11 +162,16 @@ class TestExports:
 
 class TestGuard:
     async def test_every_response_carries_the_csp_forbidding_inline_script(self, client):
-        for path in [*PAGES, "/api/runs", "/healthz", "/static/live.js", "/runs/nope"]:
+        for path in [*PAGES[:-1], "/api/runs", "/healthz", "/static/live.js", "/runs/nope"]:
             response = await client.get(path)
-            assert response.headers["content-security-policy"] == CSP, path
+            assert response.headers.get_list("content-security-policy") == [CSP], path
             assert response.headers["x-content-type-options"] == "nosniff"
         assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP
+
+    async def test_the_exported_report_may_style_itself_but_run_no_script(self, client):
+        response = await client.get(f"/runs/{RUN_ID}/report.html")
+        assert response.headers.get_list("content-security-policy") == [REPORT_CSP]
+        assert "default-src 'none'" in REPORT_CSP and "script-src" not in REPORT_CSP
 
     async def test_loopback_dashboard_refuses_other_host_names(self, stored_db):
         """DNS rebinding: a page on another site resolving to 127.0.0.1 sends its own Host."""
