@@ -61,6 +61,8 @@ StatusProvider = Callable[[], Awaitable[Mapping[str, Any]]]
 
 _PACKAGE = __name__.rsplit(".", 1)[0]
 _RESUMABLE = ("PARTIAL", "INTERRUPTED")
+#: Ranked rows a run page shows unless ``?top=N`` asks for more (all are in the CSV and JSON).
+RUN_PAGE_ROWS = 200
 
 
 def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = None, actions: Actions | None = None,
@@ -100,9 +102,10 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
         report = await load_report(request)
         if isinstance(report, Response):
             return report
-        rows = [result_row(r) for r in report["results"]]
+        top = _top(request.query_params.get("top"))
+        rows = [result_row(r) for r in report["results"][:top]]
         return page(request, "run.html", title=f"run {report['run_id']}", report=report, rows=rows,
-                    resumable=report["status"] in _RESUMABLE)
+                    resumable=report["status"] in _RESUMABLE, shown_all=len(rows) == len(report["results"]))
 
     async def ticker_page(request: Request) -> Response:
         report = await load_report(request)
@@ -217,6 +220,11 @@ class _ClosingStreamingResponse(StreamingResponse):
         finally:
             with trio.CancelScope(shield=True):
                 await self.body_iterator.aclose()  # type: ignore[union-attr]
+
+
+def _top(text: str | None) -> int:
+    """``?top=N`` (N >= 1), else :data:`RUN_PAGE_ROWS`."""
+    return int(text) if text is not None and text.isdigit() and int(text) >= 1 else RUN_PAGE_ROWS
 
 
 def _quote(text: str) -> str:

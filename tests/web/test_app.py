@@ -272,3 +272,11 @@ async def test_system_status_reports_the_running_actors(stored_db, tmp_path):
     assert all(a["running"] == "yes" and a["restarts"] == 0 for a in sections["actors"])
     assert sections["data_source"] == {"source": "sim", "debates": "--no-debate"}
     assert "2026-07-27T13:45:00Z" in text and "<td>coordinator</td>" in text and "no daemon attached" not in text
+
+
+async def test_run_page_shows_the_top_rows_and_says_how_many_there_are(client):
+    """?top=N limits the ranked table (a 20,000-ticker run is not one page); the note links to all."""
+    two = (await client.get(f"/runs/{RUN_ID}?top=2")).text
+    assert re.findall(r'/tickers/(\w+)">', two) == ["AAPL", "MSFT"]
+    assert "showing the top 2 of 3" in two and 'href="?top=3"' in two
+    assert "showing the top" not in (await client.get(f"/runs/{RUN_ID}")).text
