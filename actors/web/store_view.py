@@ -50,5 +50,8 @@ class RunStore:
             return [summary_to_dict(r) for r in reader.list_runs(limit)]
 
     def _report(self, run_id: str) -> dict[str, Any]:
-        with open_reader(self.db) as reader:
-            return detail_to_dict(reader.load_run(run_id), db=str(self.db))
+        with open_reader(self.db) as reader:  # rows as the store wrote them, not structured again (as --json)
+            detail = reader.load_run(run_id, results=False)
+            report = detail_to_dict(detail, db=str(self.db), results=reader.result_rows(detail.run.id))
+        report["results"] = list(report["results"])
+        return report
