@@ -34,7 +34,8 @@ class _Parser(argparse.ArgumentParser):
 def _scan_parser() -> _Parser:
     p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
                 epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one; "
-                       "`bin/scan resume RUN_ID` finishes its debates; `bin/scan news list|retry` the news queue.")
+                       "`bin/scan resume RUN_ID` finishes its debates; `bin/scan news list|retry` the news queue; "
+                       "`bin/scan serve` serves the dashboard over the database.")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
     p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
     p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
@@ -153,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.cli_resume import main_resume
 
             return main_resume(argv[1:])
+        if argv[:1] == ["serve"]:
+            from actors.cli_serve import main_serve
+
+            return main_serve(argv[1:])
         args = _scan_parser().parse_args(argv)
         settings = load_settings(config_file=args.config, flags=_flags(args))
         if args.print_config:

@@ -15,8 +15,9 @@ from actors.config import load_settings
 from actors.db_path import db_path_for
 from actors.display import render_report
 from actors.errors import StoreError, UsageError
-from actors.report import detail_to_dict
+from actors.report import detail_to_dict, summary_to_dict
 from actors.store.reader import RunNotFound, list_runs, load_run
+from actors.web.export import write_html_report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,13 +58,7 @@ def main_runs(argv: Sequence[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps([
-            {"run_id": r.id, "started_at": r.started_at.isoformat(), "status": r.status.value, "source": r.source,
-             "tickers": r.tickers_requested, "scored": r.tickers_scored, "options": r.options_chosen,
-             "debates_requested": r.debates_requested, "debates_completed": r.debates_completed,
-             "reason": r.status_reason, "seconds": r.duration_seconds}
-            for r in runs
-        ]))
+        print(json.dumps([summary_to_dict(r) for r in runs]))
         return 0
     console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 200)
     table = Table(title=f"runs in {db}")
@@ -86,6 +81,7 @@ def main_show(argv: Sequence[str]) -> int:
     parser.add_argument("run_id", help="run id (a unique prefix is enough)")
     parser.add_argument("--top", type=int, metavar="N", help="rows to show")
     _common(parser)
+    parser.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report (- for stdout)")
     args = parser.parse_args(argv)
     db = _db(args)
     try:
@@ -96,6 +92,8 @@ def main_show(argv: Sequence[str]) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.html is not None:
+        return write_html_report(report, args.html)
     if args.json:
         if args.top:
             report["results"] = report["results"][: args.top]

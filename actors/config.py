@@ -145,6 +145,11 @@ class Settings:
     resume_window: float = field(default=86400.0, metadata={"duration": True})
     #: On SIGTERM/SIGINT, how long debates in flight may go on before they are cancelled.
     shutdown_grace: float = field(default=20.0, metadata={"duration": True})
+    # dashboard (bin/scan serve; the daemon)
+    #: Where the dashboard listens (HOST:PORT); beyond loopback it requires dashboard_token.
+    dashboard_listen: str = "127.0.0.1:8787"
+    #: The secret a browser must present (?token= once, then a cookie; or Authorization: Bearer).
+    dashboard_token: Secret | None = field(default=None, metadata={"secret": True})
 
     def api_key(self) -> Secret | None:
         """The Anthropic key: the setting, else the file named by ``anthropic_api_key_file``.
@@ -322,7 +327,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
             result = value
         elif isinstance(value, str):
             try:
-                result = Secret.from_text(value, source=source) if value.strip() else None
+                what = "token" if name == "dashboard_token" else "API key"
+                result = Secret.from_text(value, source=source, what=what) if value.strip() else None
             except SecretFormatError as exc:
                 raise ConfigError(f"{name}: {exc}") from None
         else:

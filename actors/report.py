@@ -334,3 +334,13 @@ def thesis_to_dict(outcome: Any, *, saved: bool = True) -> dict[str, Any]:
         },
         "saved": saved,
     }
+
+
+def summary_to_dict(run: Any) -> dict[str, Any]:
+    """One stored run's summary (``actors.store.reader.RunSummary``): ``bin/scan runs --json`` and ``/api/runs``."""
+    return {
+        "run_id": run.id, "started_at": run.started_at.isoformat(), "status": run.status.value, "source": run.source,
+        "tickers": run.tickers_requested, "scored": run.tickers_scored, "options": run.options_chosen,
+        "debates_requested": run.debates_requested, "debates_completed": run.debates_completed,
+        "reason": run.status_reason, "seconds": run.duration_seconds,
+    }

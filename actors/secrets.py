@@ -31,21 +31,21 @@ class SecretFormatError(ValueError):
     """A secret is not one token (whitespace, control characters); the message never shows it."""
 
 
-def check_token(value: str, source: str) -> None:
-    """Refuse a secret that is not one printable token without whitespace.
+def check_token(value: str, source: str, *, what: str = "API key") -> None:
+    """Refuse a secret that is not one printable token without whitespace (``what`` names it in messages).
 
     Raises:
         SecretFormatError: naming ``source`` and what is wrong (never the value).
     """
     if not value:
-        raise SecretFormatError(f"the API key from {source} is empty")
+        raise SecretFormatError(f"the {what} from {source} is empty")
     for i, ch in enumerate(value):
         if ch.isspace():
             raise SecretFormatError(
-                f"the API key from {source} is not one token: whitespace at character {i + 1} "
+                f"the {what} from {source} is not one token: whitespace at character {i + 1} "
                 "(a key file must hold the key alone, on one line)")
         if not ch.isprintable():
-            raise SecretFormatError(f"the API key from {source} holds a control character at character {i + 1}")
+            raise SecretFormatError(f"the {what} from {source} holds a control character at character {i + 1}")
 
 
 @frozen
@@ -67,14 +67,14 @@ class Secret:
         return bool(self._value)
 
     @classmethod
-    def from_text(cls, text: str, *, source: str) -> "Secret":
+    def from_text(cls, text: str, *, source: str, what: str = "API key") -> "Secret":
         """A key from a setting's text: surrounding whitespace (a trailing newline) is dropped.
 
         Raises:
             SecretFormatError: what is left is not one token (names ``source``, never the value).
         """
         value = text.strip()
-        check_token(value, source)
+        check_token(value, source, what=what)
         return cls(value)
 
     @classmethod
