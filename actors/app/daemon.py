@@ -32,6 +32,7 @@ import attrs
 import trio
 
 from actors.app.calendar import TradingCalendar
+from actors.app.dashboard import start_dashboard
 from actors.app.notify import Notifier, watchdog_interval
 from actors.app.resume import resume_run
 from actors.app.schedule import ScheduleSpec, catch_up_due, next_due
@@ -106,6 +107,7 @@ class DaemonOptions:
     calendar: TradingCalendar = attrs.field(factory=TradingCalendar)
     signals: Callable[[], Any] | None = None  #: () → async context yielding signal numbers (default: the OS's)
     system_options: Mapping[str, Any] = attrs.field(factory=dict)  #: extra open_system() arguments
+    dashboard: bool = False  #: serve the dashboard on ``dashboard_listen`` (bin/daemon: unless it is empty)
 
 
 def debates_disabled(settings: Settings) -> str | None:
@@ -131,9 +133,12 @@ async def serve(settings: Settings, options: DaemonOptions) -> int:
                 home = await _scheduler_home(settings, system, options)
                 scheduler = await system.supervisor.start(ChildSpec(
                     "scheduler", scheduler_actor, args=(home,), max_restarts=3, within=60.0))
-                logger.info("daemon ready: database %s; %s", options.db, home.status_line())
-                notifier.notify("READY=1", f"STATUS={home.status_line()}")
                 async with trio.open_nursery() as tasks:
+                    if options.dashboard:
+                        await start_dashboard(tasks, settings, db=options.db, system=system, home=home,
+                                              scheduler=scheduler)
+                    logger.info("daemon ready: database %s; %s", options.db, home.status_line())
+                    notifier.notify("READY=1", f"STATUS={home.status_line()}")
                     if options.watchdog:
                         await tasks.start(functools.partial(
                             run_watchdog, system.supervisor, lambda: notifier.notify("WATCHDOG=1"),
@@ -302,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reload=functools.partial(load_settings, config_file=args.config, flags=flags),
             notifier=Notifier.from_environment(),
             watchdog=watchdog_interval(),
+            dashboard=bool(settings.dashboard_listen),
         )
         return trio.run(serve, settings, options)
     except SystemExit:

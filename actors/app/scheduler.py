@@ -1,8 +1,10 @@
 """The scheduler actor: scans on schedule, one at a time, and resumes unfinished runs when the LLM is healthy.
 
 *Receives:* :class:`~messages.daemon.Reschedule` (SIGHUP: new schedule settings; the next scan
-time is recomputed at once) and ``Request(ShutDown(grace))`` (SIGTERM: stop scheduling, give
-the scans and resumes in flight ``grace`` seconds, cancel what is left, answer when none is).
+time is recomputed at once), ``Request(ShutDown(grace))`` (SIGTERM: stop scheduling, give
+the scans and resumes in flight ``grace`` seconds, cancel what is left, answer when none is),
+and the dashboard's buttons ``Request(ScanNow())`` / ``Request(ResumeNow(run_id))``, answered
+at once with a :class:`~messages.daemon.ButtonAnswer` (refused while a scan or resume runs).
 From the bus it reads :class:`~messages.health.LLMHealth` (a HEALTHY report starts a resume
 pass) and :class:`~messages.health.BreakerState` (for the status line).
 
@@ -44,7 +46,7 @@ from actors.app.schedule import ScheduleSpec, next_due
 from actors.app.timespec import format_duration
 from actors.errors import StoreError
 from actors.runtime import EventBus, Request, answer
-from messages.daemon import Reschedule, ShutDown
+from messages.daemon import ButtonAnswer, Reschedule, ResumeNow, ScanNow, ShutDown
 from messages.health import BreakerState, HealthStatus, LLMHealth
 
 __all__ = ["MAX_SLEEP", "SchedulerDeps", "SchedulerHome", "SchedulerStatistics", "scheduler_actor"]
@@ -168,6 +170,10 @@ async def scheduler_actor(
                 _reschedule(home, message)
             elif isinstance(message, Request) and isinstance(message.payload, ShutDown):
                 nursery.start_soon(_shut_down, home, message)
+            elif isinstance(message, Request) and isinstance(message.payload, ScanNow):
+                answer(message, _scan_now(home, nursery))
+            elif isinstance(message, Request) and isinstance(message.payload, ResumeNow):
+                answer(message, _resume_now(home, nursery, message.payload.run_id))
             else:
                 logger.error("scheduler: unexpected message %r ignored", message)
         nursery.cancel_scope.cancel()
@@ -211,17 +217,47 @@ async def _timer(home: SchedulerHome, nursery: trio.Nursery) -> None:
             _fire(home, nursery, "scheduled", due)
 
 
-def _fire(home: SchedulerHome, nursery: trio.Nursery, reason: str, due: dt.datetime) -> None:
-    """A scan is due: start it, unless one runs (skipped, logged, counted) or we are stopping."""
+def _busy(home: SchedulerHome) -> str | None:
     if home.stopping:
-        return
+        return "the daemon is stopping"
+    if home.scanning is not None:
+        return f"scan {home.scanning} is still running"
+    if home.resuming is not None:
+        return f"run {home.resuming} is being resumed"
+    return None
+
+
+def _scan_now(home: SchedulerHome, nursery: trio.Nursery) -> ButtonAnswer:
+    """The dashboard's "scan now": the same start as a scheduled scan, refused while anything runs."""
+    busy = _busy(home)
+    if busy is not None:
+        return ButtonAnswer(accepted=False, message=f"refused: {busy}")
+    run_id = _fire(home, nursery, "dashboard", home.deps.wall_clock())
+    return ButtonAnswer(accepted=True, message=f"scan {run_id} started", run_id=run_id)
+
+
+def _resume_now(home: SchedulerHome, nursery: trio.Nursery, run_id: str) -> ButtonAnswer:
+    """The dashboard's "resume this run"; whether the run can be resumed is the store's answer (logged)."""
+    busy = _busy(home)
+    if busy is not None:
+        return ButtonAnswer(accepted=False, message=f"refused: {busy}")
+    home.resuming = run_id  # at once, so that a second click is refused
+    home.last_attempt[run_id] = trio.current_time()
+    nursery.start_soon(_resume_job, home, run_id)
+    return ButtonAnswer(accepted=True, message=f"resuming run {run_id}", run_id=run_id)
+
+
+def _fire(home: SchedulerHome, nursery: trio.Nursery, reason: str, due: dt.datetime) -> str | None:
+    """A scan is due: start it (its run id), unless one runs (skipped, logged, counted) or we are stopping."""
+    if home.stopping:
+        return None
     home.scheduled += 1
     local = due.astimezone(home.spec.zone)
     if home.scanning is not None:
         home.skipped += 1
         logger.warning("scan due at %s skipped: run %s is still running (%d skipped so far)",
                        f"{local:%Y-%m-%d %H:%M %Z}", home.scanning, home.skipped)
-        return
+        return None
     run_id = home.deps.new_run_id(home.deps.wall_clock())
     home.scanning = run_id
     home.started += 1
@@ -230,6 +266,7 @@ def _fire(home: SchedulerHome, nursery: trio.Nursery, reason: str, due: dt.datet
     scope = trio.CancelScope()
     _add_job(home, f"scan:{run_id}", scope)
     nursery.start_soon(_scan_job, home, run_id, reason, scope, name=f"scan:{run_id}")
+    return run_id
 
 
 async def _scan_job(home: SchedulerHome, run_id: str, reason: str, scope: trio.CancelScope) -> None:

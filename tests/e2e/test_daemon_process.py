@@ -26,6 +26,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "HOME": str(tmp_path / "home"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "OPTION_ALPHA_DASHBOARD_LISTEN": "127.0.0.1:0",  # an ephemeral port: never a fixed one in tests
         **extra,
     }
 
@@ -268,3 +269,42 @@ def test_a_daemon_killed_mid_debate_is_resumed_by_the_next_one_per_agent_step(tm
     per_step = _rows(db, "SELECT ticker, role, count(*) FROM ai_theses WHERE status = 'ok' GROUP BY ticker, role")
     assert len(per_step) == 12 and {n for *_, n in per_step} == {1}  # every agent step once, none redone
     assert calls - calls_before == 12 - saved_before  # the resume asked only for the missing steps
+
+
+def test_the_daemon_serves_the_dashboard_and_its_scan_now_goes_through_the_scheduler(tmp_path):
+    """The daemon logs the dashboard's URL; "scan now" starts a scan (a run row appears), a second press while it
+    runs is refused by the scheduler with the run it waits for; the system page shows the scheduler's line."""
+    import re
+    import urllib.parse
+
+    import httpx
+
+    db = tmp_path / "w.db"
+    proc = daemon(tmp_path, "--source", "sim", "--set", "universe_size=3000", "--set", "scan_workers=0",
+                  "--ai-backend", "none", "--set", "scan_at=", "--db", str(db))
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        lines = []
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            found = re.search(r"dashboard at (http://127\.0\.0\.1:\d+/?)", line)
+            url = found and found.group(1).rstrip("/")
+        assert url, "".join(lines)
+        with httpx.Client(base_url=url, headers={"Origin": url}, timeout=30) as web:
+            assert web.get("/healthz").status_code == 200
+            first = web.post("/actions/scan", follow_redirects=False)
+            assert first.status_code == 303 and "started" in first.headers["location"]
+            second = web.post("/actions/scan", follow_redirects=False)
+            notice = urllib.parse.unquote(second.headers["location"])
+            assert "refused: scan" in notice and "is still running" in notice, notice
+            assert "next scan" in web.get("/system").text or "no scan scheduled" in web.get("/system").text
+        _wait_for(db, "SELECT count(*) = 1 FROM scan_runs WHERE finished_at IS NOT NULL", timeout=120)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert _rows(db, "SELECT status FROM scan_runs") == [("COMPLETED",)]
