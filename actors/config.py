@@ -43,6 +43,8 @@ class Settings:
     seed: int = 7
     top_n_options: int = field(default=50, metadata={"min": 0})
     top_n_ai_debate: int = field(default=10, metadata={"min": 0})
+    #: Debate slots go to the best tickers that have a contract; true lets tickers without one in.
+    debate_without_contract: bool = False
 
     # fetching
     fetch_concurrency: int = field(default=8, metadata={"min": 1})
@@ -146,10 +148,13 @@ def load_settings(
     config_file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Merge defaults ← TOML ← environment ← flags into one validated :class:`Settings`.
 
-    ``flags`` holds only the flags the user gave (field name → value, strings or typed).
+    ``flags`` holds only the flags the user gave (field name → value, strings or typed), each
+    named ``flag --name`` in errors; ``overrides`` the ``--set NAME=VALUE`` ones, named
+    ``--set name=...`` (they come last and win).
 
     Raises:
         ConfigError: naming the field, the source it came from, and what is allowed.
@@ -176,6 +181,10 @@ def load_settings(
         if name not in FIELDS:
             raise ConfigError(f"unknown setting {name!r} (from the command line)")
         layers.append((name, value, f"flag --{name.replace('_', '-')}"))
+    for name, value in (overrides or {}).items():
+        if name not in FIELDS:
+            raise ConfigError(f"unknown setting {name!r} (from --set {name}=...); {_known()}")
+        layers.append((name, value, f"--set {name}=..."))
 
     raw: dict[str, tuple[Any, str]] = {}
     values: dict[str, Any] = {}
@@ -224,7 +233,9 @@ def _convert(name: str, value: Any, source: str) -> Any:
         shown = "***" if meta.get("secret") else repr(value)
         return ConfigError(f"{name}: expected {expected}, got {shown} (from {source})")
 
-    if type_ in ("int", int):
+    if type_ in ("bool", bool):
+        result = _to_bool(value, bad)
+    elif type_ in ("int", int):
         result = _to_number(value, int, bad, "an integer")
     elif type_ in ("float", float):
         result = _to_number(value, float, bad, "a number")
@@ -286,6 +297,14 @@ def _to_number(value: Any, kind: type, bad: Any, expected: str) -> Any:
     if kind is int and value != int(value):
         raise bad(expected)
     return kind(value)
+
+
+def _to_bool(value: Any, bad: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    raise bad("true or false")
 
 
 def _to_list(value: Any, bad: Any, expected: str) -> list[Any]:

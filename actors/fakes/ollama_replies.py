@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actors.fakes.debate_replies import debate_document, debate_role, parse_setup
 from actors.fakes.ollama_schema import find_subject, sample
 
 __all__ = [
@@ -73,7 +74,9 @@ def reply_content(request: Mapping[str, Any], *, rng: random.Random, number: int
     subject = find_subject(prompt_text(request))
     fmt = request.get("format")
     if isinstance(fmt, Mapping):
-        document = sample(fmt, rng=rng, subject=subject)
+        # A malformed reply breaks the generic sample, drawn as before (the same seed breaks it the same way).
+        debate = None if malformed else _debate_reply(fmt, prompt_text(request), rng)
+        document = debate or sample(fmt, rng=rng, subject=subject)
         good = json.dumps(document)
         return _break(good, rng, wrong_shape=_wrong_shape(fmt, subject)) if malformed else good
     if fmt == "json":
@@ -84,6 +87,13 @@ def reply_content(request: Mapping[str, Any], *, rng: random.Random, number: int
     if malformed:
         return text[: len(text) // 2] + rng.choice(_BROKEN_TAILS)
     return text
+
+
+def _debate_reply(schema: Mapping[str, Any], prompt: str, rng: random.Random) -> dict[str, Any] | None:
+    """A bull, bear or risk reply about the prompt's ticker and numbers; None for other schemas."""
+    role = debate_role(schema, prompt)
+    setup = parse_setup(prompt) if role else None
+    return debate_document(role, setup, rng) if role and setup else None
 
 
 def _wrong_shape(schema: Mapping[str, Any], subject: str) -> str | None:
