@@ -21,7 +21,7 @@ from typing import Any
 from actors.cli_boundary import (
     EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, exit_for, leaves, silence_stdout,
 )
-from actors.cli_runs import positive_int
+from actors.cli_types import positive_int
 from actors.config import Settings, load_settings, settings_snapshot
 from actors.errors import ConfigError, UsageError
 from actors.secrets import ScrubbingFilter, Secret, scrub_all

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from actors.cli_types import positive_int
 from actors.config import load_settings
 from actors.db_path import db_path_for
 from actors.display import render_panel, render_report
@@ -29,17 +30,6 @@ LATEST = "latest"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
         raise UsageError(f"{self.prog}: {message}")
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1 (``--limit``, ``--top``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 def _db(args: argparse.Namespace) -> Path:

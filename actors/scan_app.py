@@ -27,6 +27,8 @@ from actors.debate.wiring import client_settings
 from actors.demo_llm import open_demo_llm, wants_demo_llm
 from actors.cli_boundary import silence_stdout
 from actors.display import ProgressDisplay, render_panel, render_report
+from actors.render.table import wrap_text
+from actors.render.width import output_width
 from actors.report import iter_json, scan_report
 from actors.runtime import EventBus
 from actors.store.reader import open_reader
@@ -94,8 +96,9 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
     if args.demo and not args.quiet and report["results"]:
         debated = [r for r in report["results"] if r.get("debate")]
         top = (debated or report["results"])[0]
-        print(f"\nThe top {'debated ' if debated else ''}ticker in full "
-              f"(`bin/scan show {report['run_id']} TICKER` shows any other):\n")
+        intro = (f"The top {'debated ' if debated else ''}ticker in full "
+                 f"(`bin/scan show {report['run_id']} TICKER` shows any other):")
+        print("\n" + "\n".join(wrap_text(intro, output_width(sys.stdout))) + "\n")
         render_panel(report, top["ticker"], sys.stdout)
     sys.stdout.flush()
 

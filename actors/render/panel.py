@@ -171,19 +171,20 @@ def _debate(out: _Lines, debate: Mapping[str, Any] | None) -> None:
 def _agent(out: _Lines, role: str, thesis: Mapping[str, Any]) -> None:
     attempts = thesis.get("attempts")
     latency = thesis.get("latency")
-    how = f"{thesis.get('model')}, {attempts} attempt{'' if attempts == 1 else 's'}"
+    how = f"model {thesis.get('model')} · {attempts} attempt{'' if attempts == 1 else 's'}"
     if isinstance(latency, (int, float)):
-        how += f", {latency:.2f} s"
-    unsaved = " [NOT SAVED]" if thesis.get("saved") is False else ""
+        how += f" · {latency:.2f} s"
+    if thesis.get("saved") is False:
+        how += " · NOT SAVED"
     body = thesis.get("thesis")
     if thesis.get("status") != "ok" or not body:
         detail = f": {thesis['detail']}" if thesis.get("detail") else ""
-        out.say(f"{_ROLE_TITLE[role]}: FAILED ({thesis.get('failure')}{detail})  [{how}]{unsaved}")
+        out.say(f"{_ROLE_TITLE[role]}: FAILED ({thesis.get('failure')}{detail})", hang=2)
+        out.say(how, indent=2)
         return
-    if role == "risk":
-        out.say(f"{_ROLE_TITLE[role]}: {body.get('verdict')}, conviction {body['conviction']:.2f}  [{how}]{unsaved}")
-    else:
-        out.say(f"{_ROLE_TITLE[role]}: {body.get('stance')}, conviction {body['conviction']:.2f}  [{how}]{unsaved}")
+    said = body.get("verdict") if role == "risk" else body.get("stance")
+    out.say(f"{_ROLE_TITLE[role]}: {said}, conviction {body['conviction']:.2f}", hang=2)
+    out.say(how, indent=2)
     out.say(str(body.get("summary", "")), indent=2)
     for point in body.get("main_risks" if role == "risk" else "key_points") or ():
         out.say(f"- {point}", indent=2, hang=2)

@@ -131,10 +131,12 @@ def result_lines(report: Mapping[str, Any], *, width: int, top: int | None) -> l
     """Title, table, legend and the "top N of M" line."""
     results = report["results"]
     rows = rows_to_show(results, top)
-    synthetic = any(r.get("synthetic") for r in results)
-    title = f"option-alpha run {report['run_id']}" + ("  [SYNTHETIC market data]" if synthetic else "")
-    if any(t.get("model") == DEMO_MODEL for r in rows for t in (r.get("debate") or {}).get("theses") or ()):
-        title += "  [SYNTHETIC debates: built-in demo LLM]"
+    synthetic = [what for what, present in (
+        ("market data", any(r.get("synthetic") for r in results)),
+        ("demo LLM",
+         any(t.get("model") == DEMO_MODEL for r in rows for t in (r.get("debate") or {}).get("theses") or ())),
+    ) if present]
+    title = f"option-alpha run {report['run_id']}" + (f"  [SYNTHETIC {' and '.join(synthetic)}]" if synthetic else "")
     if any(r.get("saved") is False for r in results):
         title += "  [NOT SAVED]"
     lines = wrap_text(title, width)
