@@ -9,7 +9,6 @@ writing quietly, as git does; the run is saved all the same); 3 PARTIAL with ``-
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import logging
 import os
@@ -38,17 +37,27 @@ class _Parser(argparse.ArgumentParser):
 
 def package_version() -> str:
     """The installed package's version (``pip install .`` or the editable install ``bin/scan`` makes)."""
+    import importlib.metadata  # here, not at the top: it costs start-up time that only --version needs
+
     try:
         return importlib.metadata.version("option-alpha")
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed; run bin/scan or pip install .)"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001 - argparse's API
+        print(f"option-alpha {package_version()}")
+        parser.exit(0)
+
+
 def _scan_parser() -> _Parser:
     p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
                 epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN|latest [TICKER]` "
                 "prints one run, or one ticker of it in full. Installed, the same command is `option-alpha`.")
-    p.add_argument("--version", action="version", version=f"option-alpha {package_version()}")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
     p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
     p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
@@ -135,6 +144,8 @@ def _configure_logging(settings: Settings, verbose: bool, *, quiet: bool, intera
     logging.basicConfig(level=level, handlers=[handler])  # a no-op when a host (pytest) set logging up
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if interactive and not verbose:  # the debate bar shows the breaker's state; the status line says why
+        logging.getLogger("actors.breaker.actor").setLevel(logging.ERROR)
 
 
 def _known_secrets(settings: Settings | None) -> tuple[Secret | None, ...]:

@@ -34,6 +34,10 @@ def stderr_console() -> Console:
     return _STDERR
 
 
+#: Width of a progress line without its note: name 11, bar 24, "200/200" 7, clock 7, and the gaps.
+_FIXED_COLUMNS = 11 + 24 + 9 + 7 + 4
+
+
 class ProgressDisplay:
     """Draws :class:`~actors.render.progress.ProgressState` as one bar per phase (counts, elapsed time, note)."""
 
@@ -43,9 +47,9 @@ class ProgressDisplay:
         self._progress = Progress(
             TextColumn("{task.description}", table_column=Column(width=11, no_wrap=True)),
             BarColumn(bar_width=24),
-            MofNCompleteColumn(table_column=Column(no_wrap=True)),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=9)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis")),
             console=stderr_console() if stream is sys.stderr else Console(file=stream),
             transient=False,
         )
@@ -67,12 +71,16 @@ class ProgressDisplay:
         line = self.state.phases.get(changed) if changed else None
         if line is None:
             return
+        # The note gets what the name, bar, counts and clock leave: on a narrow terminal a long
+        # note is shortened (prose; the numbers are in the columns), never the columns squeezed.
+        room = max(8, self._progress.console.width - _FIXED_COLUMNS)
+        note = line.note if len(line.note) <= room else line.note[: room - 1] + "…"
         task = self._tasks.get(line.phase)
         if task is None:
-            self._tasks[line.phase] = self._progress.add_task(line.phase, total=line.total, note=line.note)
+            self._tasks[line.phase] = self._progress.add_task(line.phase, total=line.total, note=note)
             return
         # A skipped phase keeps its bar where it was (empty), with "skipped: why" beside it.
-        self._progress.update(task, completed=line.done, total=line.total, note=line.note)
+        self._progress.update(task, completed=line.done, total=line.total, note=note)
         if line.status != "running":
             self._progress.stop_task(task)
 

@@ -94,7 +94,7 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
     report["results"] = list(report["results"])
     render_report(report, sys.stdout, top=args.top or 25, quiet=args.quiet)
     if args.demo and not args.quiet and report["results"]:
-        debated = [r for r in report["results"] if r.get("debate")]
+        debated = [r for r in report["results"] if (r.get("debate") or {}).get("status") == "completed"]
         top = (debated or report["results"])[0]
         intro = (f"The top {'debated ' if debated else ''}ticker in full "
                  f"(`bin/scan show {report['run_id']} TICKER` shows any other):")

@@ -158,11 +158,14 @@ def _debate(out: _Lines, debate: Mapping[str, Any] | None) -> None:
     if debate.get("saved") is False:
         out.say("(this debate is NOT SAVED)", indent=2)
     theses = {t["role"]: t for t in debate.get("theses") or []}
+    if not theses:
+        out.say("no agent ran" if status != "completed" else "(the agents' rows were not saved)", indent=2)
+        return
     for role in ("bull", "bear", "risk"):
         out.blank()
         thesis = theses.get(role)
         if thesis is None:
-            why = "never ran: " + (debate.get("reason") or status) if status != "completed" else "no row saved"
+            why = f"never ran (the debate {status.replace('_', ' ')} before it)" if status != "completed" else "no row saved"
             out.say(f"{_ROLE_TITLE[role]}: {why}")
             continue
         _agent(out, role, thesis)

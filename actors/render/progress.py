@@ -5,7 +5,8 @@ phase, done / total and a note. The terminal display (:class:`actors.display.Pro
 draws it; tests read it.
 
 - Fetching, scoring and options advance with ``PhaseProgress`` (options per ticker).
-- The debate bar advances per finished debate (``DebateFinished``, one per ticker), and its
+- The debate bar advances per finished debate (``DebateFinished``, one per ticker; a SKIPPED
+  one never started and does not move it), and its
   note shows the LLM's state: the circuit breaker when it is not closed (``BreakerState``) and
   how many LLM attempts failed and were retried or given up (``AttemptOutcome``).
 - A skipped phase is shown as skipped with its reason: its bar stays where it was, not full.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import attrs
 
-from messages.debate import DebateFinished
+from messages.debate import DebateFinished, DebateStatus
 from messages.health import BreakerState, BreakerStateName
 from messages.llm import AttemptOutcome
 from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted
@@ -60,9 +61,10 @@ class ProgressState:
         if isinstance(event, PhaseFinished):
             return self._finished(event)
         if isinstance(event, DebateFinished):
-            self.debates_finished += 1
             status = event.status.value
             self.debate_outcomes[status] = self.debate_outcomes.get(status, 0) + 1
+            if event.status is not DebateStatus.SKIPPED:  # a debate that never started is no progress
+                self.debates_finished += 1
             line = self.phases.get(Phase.AI_DEBATE.value)
             if line is not None and line.status == "running":
                 line.done = self.debates_finished
@@ -94,7 +96,8 @@ class ProgressState:
         if self.failed_attempts:
             parts.append(f"{self.failed_attempts} failed LLM attempt{'s' if self.failed_attempts != 1 else ''}")
         if self.breaker is not None and self.breaker.state is not BreakerStateName.CLOSED:
-            parts.append(f"breaker {self.breaker.state.value.replace('_', '-')}: {self.breaker.reason}")
+            # The reason's head only ("health: unreachable"); its detail is on the run's status line.
+            parts.append(f"breaker {self.breaker.state.value.replace('_', '-')}: {_head(self.breaker.reason)}")
         return " · ".join(parts)
 
     def _finished(self, event: PhaseFinished) -> str | None:
@@ -102,12 +105,24 @@ class ProgressState:
         if line is None:
             return None
         line.status = event.status
-        if event.status == "ok" and line.total is not None:
+        if event.phase is Phase.AI_DEBATE and event.status != "ok":
+            line.done = self.debates_finished  # what actually ran, never a full bar for a skipped phase
+        elif event.status == "ok" and line.total is not None:
             line.done = line.total
         elif event.status == "ok":
             line.total = line.done = max(1, line.done)
         head = "" if event.status == "ok" else event.status
-        note = f"{head}: {event.detail}" if head and event.detail else (head or event.detail)
+        detail = _head(event.detail) if head else event.detail  # why, in short; the status line has it all
+        note = f"{head}: {detail}" if head and detail else (head or detail)
         llm = self.llm_note() if event.phase is Phase.AI_DEBATE and event.status != "skipped" else ""
         line.note = " · ".join(part for part in (note, llm) if part)
         return line.phase
+
+
+def _head(reason: str) -> str:
+    """The kind at the front of a reason: ``"llm_unreachable"`` of ``"llm_unreachable: cannot reach ..."``,
+    ``"health: unreachable"`` of ``"health: unreachable — cannot reach ..."``."""
+    reason = reason.split(" — ", 1)[0]
+    if reason.startswith("skipped by configuration"):
+        return reason
+    return reason.split(": ", 1)[0] if not reason.startswith("health: ") else reason

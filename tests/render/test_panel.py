@@ -47,7 +47,7 @@ def test_a_failed_agent_says_so_and_the_agents_after_it_never_ran():
     assert "debate: failed (bear: deadline)" in text
     assert "Bear's answer: FAILED (deadline: no reply within 120 s)" in text
     assert "model llama3.1:8b · 3 attempts · 120.50 s" in text
-    assert "Risk manager's verdict: never ran: bear: deadline" in text
+    assert "Risk manager's verdict: never ran (the debate failed before it)" in text
     assert "conviction 0.00" not in text  # nothing is made up for the failed agent
 
 
@@ -56,7 +56,9 @@ def test_a_skipped_debate_and_an_undebated_ticker_say_why():
     r = row(random.Random(2), 1, debated=False)
     r["debate"] = {"status": "skipped", "verdict": None, "conviction": None, "reason": "llm_unreachable: refused",
                    "theses": [], "saved": True}
-    assert "debate: skipped (llm_unreachable: refused)" in _panel(r)
+    text = _panel(r)
+    assert "debate: skipped (llm_unreachable: refused)" in text and "no agent ran" in text
+    assert text.count("refused") == 1  # the reason once, not once per agent
     r["debate"] = None
     assert "not debated" in _panel(r)
 

@@ -44,6 +44,7 @@ def test_failed_attempts_and_an_open_breaker_show_beside_the_debate_bar():
     state.handle(_debate("T1", DebateStatus.CUT_OFF))
     note = state.phases["ai_debate"].note
     assert "breaker open: 3 consecutive failures" in note and "1 cut off" in note
+    assert "stall x3" not in note  # the reason's detail is on the status line, not repeated here
     state.handle(BreakerState(BreakerStateName.CLOSED, "probe ok", 40.0))
     assert "breaker" not in state.phases["ai_debate"].note
 
@@ -57,9 +58,25 @@ def test_a_skipped_phase_is_shown_skipped_not_full():
     state.handle(PhaseFinished(RUN, Phase.AI_DEBATE, "skipped", 0.01, 0, "llm_unreachable: refused"))
     line = state.phases["ai_debate"]
     assert line.status == "skipped"
-    assert line.note == "skipped: llm_unreachable: refused"
-    assert line.done == 10 or line.done < line.total  # never drawn as a finished bar with status ok
-    assert line.status != "ok"
+    assert line.note == "skipped: llm_unreachable"  # the detail is said once, on the status line
+    assert (line.done, line.total) == (0, 10)  # not a full bar
+
+
+def test_debates_skipped_when_the_breaker_opens_mid_phase_do_not_fill_the_bar():
+    """3 completed, 2 cut off, 5 skipped: the bar ends at 5 of 10 with the counts beside it."""
+    state = ProgressState()
+    state.handle(PhaseStarted(RUN, Phase.AI_DEBATE, 10))
+    for i in range(3):
+        state.handle(_debate(f"C{i}"))
+    for i in range(2):
+        state.handle(_debate(f"X{i}", DebateStatus.CUT_OFF))
+    for i in range(5):
+        state.handle(_debate(f"S{i}", DebateStatus.SKIPPED))
+    assert state.phases["ai_debate"].done == 5
+    state.handle(PhaseFinished(RUN, Phase.AI_DEBATE, "partial", 9.0, 7, "llm_stopped_responding"))
+    line = state.phases["ai_debate"]
+    assert (line.done, line.total) == (5, 10)
+    assert line.note.startswith("partial: llm_stopped_responding") and "2 cut off, 5 skipped" in line.note
 
 
 def test_progress_events_move_the_fetch_and_options_lines():
