@@ -8,8 +8,9 @@ contract's numbers: ``actors/fakes/debate_replies.py``), and its model is named
 :data:`~actors.report.DEMO_MODEL`, so the table and the panel label the debates SYNTHETIC.
 
 The server runs as a subprocess (production code never imports the fakes) in its own session,
-so a Ctrl-C aimed at the scan does not stop it under the debates; it is terminated when the
-scan ends.
+so a Ctrl-C aimed at the scan does not stop it under the debates; it stops when the scan ends,
+and also when this process dies any other way: it exits when its stdin, a pipe only we hold,
+reaches end of file.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ async def open_demo_llm(settings: Settings) -> AsyncIterator[Settings]:
         DemoLLMError: the server did not say where it listens within :data:`START_TIMEOUT`.
     """
     argv = [sys.executable, "-m", "actors.fakes.ollama", "--port", "0", "--log-level", "WARNING",
-            "--model", DEMO_MODEL, "--seed", str(settings.seed), *_PACE]
-    process = await trio.lowlevel.open_process(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            "--model", DEMO_MODEL, "--seed", str(settings.seed), "--exit-on-stdin-close", *_PACE]
+    # stdin is a pipe we hold: if this process dies (even by SIGKILL) the server sees EOF and stops.
+    process = await trio.lowlevel.open_process(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                start_new_session=True)
     try:
         url = await _address(process)
@@ -65,6 +67,8 @@ async def open_demo_llm(settings: Settings) -> AsyncIterator[Settings]:
         yield attrs.evolve(settings, ollama_host=url, ollama_model=DEMO_MODEL)
     finally:
         with trio.CancelScope(shield=True):
+            if process.stdin is not None:
+                await process.stdin.aclose()  # the server's cue to stop
             if process.returncode is None:
                 process.terminate()
                 with trio.move_on_after(5):

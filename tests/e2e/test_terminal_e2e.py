@@ -138,3 +138,56 @@ def test_the_console_script_is_installed_and_runs_the_same_main():
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert result.stdout.strip() == f"option-alpha {importlib.metadata.version('option-alpha')}"
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def _run_started(db: Path) -> bool:
+    try:
+        with apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY) as conn:
+            return bool(conn.execute("SELECT 1 FROM scan_runs").fetchall())
+    except apsw.Error:
+        return False
+
+
+def test_the_demo_llm_does_not_outlive_a_killed_scan(tmp_path):
+    """SIGKILL to bin/scan while the demo LLM serves: the server sees its stdin close and exits within seconds."""
+    proc = subprocess.Popen([SCAN, "--demo", "--universe-size", "3000", "--set", "scan_workers=0",
+                             "--db", str(tmp_path / "k.db")], cwd=tmp_path, env=env_for(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = None
+    try:
+        deadline = time.monotonic() + 60
+        while server is None and time.monotonic() < deadline and proc.poll() is None:
+            server = next((pid for pid, cmd in _children(proc.pid) if "actors.fakes.ollama" in cmd), None)
+            time.sleep(0.05)
+        assert server is not None, "the demo LLM never started"
+        while not _run_started(tmp_path / "k.db") and time.monotonic() < deadline:  # the server is serving by then
+            time.sleep(0.05)
+        assert proc.poll() is None, "the scan ended before it could be killed"
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{server}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alive = Path(f"/proc/{server}/stat").exists() and ") Z" not in Path(f"/proc/{server}/stat").read_text()
+        assert not alive, "the demo LLM outlived the scan"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if server is not None and Path(f"/proc/{server}").exists():
+            os.kill(server, signal.SIGKILL)
