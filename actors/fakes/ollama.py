@@ -385,6 +385,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Command-line flags that run the server rather than shape its answers (not part of the Profile).
+SERVER_FLAGS = ("port", "log_limit", "log_level", "exit_on_stdin_close")
+
+
+def profile_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed flags that make up the :class:`Profile` (every flag but :data:`SERVER_FLAGS`)."""
+    return {k: v for k, v in vars(args).items() if k not in SERVER_FLAGS}
+
+
 def _stop_when_stdin_closes() -> None:
     """A daemon thread that reads stdin to its end, then sends this process SIGTERM (a clean stop)."""
     def watch() -> None:
@@ -401,8 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad flags, 1 if the port is taken."""
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    values = {k: v for k, v in vars(args).items()
-              if k not in ("port", "log_limit", "log_level", "exit_on_stdin_close")}
+    values = profile_values(args)
     if values["models"] is None:
         del values["models"]
     try:
