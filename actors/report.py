@@ -176,8 +176,8 @@ def debate_to_dict(debate: DebateFinished, theses: list[dict] | None, *, saved: 
     }
 
 
-def debate_cell(debate: Mapping[str, Any] | None) -> str:
-    """What the table's debate column says for one ticker."""
+def debate_cell(debate: Mapping[str, Any] | None, *, short: bool = False) -> str:
+    """What the table's debate column says for one ticker (``short``: ``adj`` for ``adjust``)."""
     if not debate:
         return "-"
     mark = " (unsaved)" if debate.get("saved") is False else ""
@@ -185,23 +185,28 @@ def debate_cell(debate: Mapping[str, Any] | None) -> str:
     if status == DebateStatus.COMPLETED.value:
         conviction = debate.get("conviction")
         shown = f" {conviction:.2f}" if isinstance(conviction, (int, float)) else ""
-        return f"{debate.get('verdict') or '?'}{shown}{mark}"
+        verdict = debate.get("verdict") or "?"
+        return f"{'adj' if short and verdict == 'adjust' else verdict}{shown}{mark}"
     if status == DebateStatus.SKIPPED.value:  # the phase's one reason is printed under the table, once
         return "skipped" + mark
     reason = (debate.get("reason") or "").split(":", 1)[0]  # the kind; the detail is in --json
     return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "") + mark
 
 
+#: How the table and the panel name each catalyst kind (the legend explains them).
+CATALYST_FLAGS = {
+    "earnings_before_expiry": "ER<exp",
+    "earnings_soon": "ER soon",
+    "earnings_after_window": "ER later",
+    "earnings_unknown": "ER ?",
+    "news": "news",
+}
+
+
 def catalyst_flags(catalysts: list[Mapping[str, Any]]) -> str:
-    short = {
-        "earnings_before_expiry": "ER<exp",
-        "earnings_soon": "ER soon",
-        "earnings_after_window": "ER later",
-        "earnings_unknown": "ER ?",
-        "news": "news",
-    }
+    """The table's flags cell: each catalyst's short name (news only when it moved the score)."""
     shown = [c for c in catalysts if c["kind"] != "news" or c.get("adjustment")]
-    return " ".join(short.get(c["kind"], c["kind"]) for c in shown)
+    return " ".join(CATALYST_FLAGS.get(c["kind"], c["kind"]) for c in shown)
 
 
 def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | None:

@@ -146,24 +146,30 @@ def _bull(s: Setup, rng: random.Random) -> dict[str, Any]:
 
 def _bear(s: Setup, rng: random.Random) -> dict[str, Any]:
     bull = s.bull_conviction if s.bull_conviction is not None else 0.5
-    conviction = _clamp(1.0 - bull + rng.uniform(-0.15, 0.15))
-    points = []
-    if s.components:
-        worst = min(s.components, key=lambda c: c.value)
-        points.append(f"weakest part: {worst.name} at only {worst.value:.2f}" + (f" ({worst.detail})" if worst.detail else ""))
     c = s.contract
+    earnings_inside = any(k.startswith("earnings_before") for k in s.catalysts)
+    # The bear is as sure as the setup is weak: its weakest component, earnings inside the option's
+    # life and a wide spread each add to its conviction.
+    worst = min(s.components, key=lambda k: k.value) if s.components else None
+    weakness = 0.35 * (1.0 - worst.value) if worst else 0.2
+    conviction = _clamp(0.15 + weakness + (0.2 if earnings_inside else 0.0)
+                        + (min(0.2, 2 * c.spread_pct) if c else 0.1) + rng.uniform(-0.1, 0.1))
+    points = []
+    if worst is not None:
+        points.append(f"the weakest part, {worst.name}, is only {worst.value:.2f}"
+                      + (f" ({worst.detail})" if worst.detail else ""))
     if c is not None:
         points.append(f"bid {c.bid:.2f} / ask {c.ask:.2f} is a {c.spread_pct:.1%} spread on the {c.type} {c.strike:g}")
         if c.iv:
             points.append(f"implied volatility {c.iv} makes the premium of {c.mid:.2f} expensive to hold for {c.dte} days")
-    if any(k.startswith("earnings_before") for k in s.catalysts):
+    if earnings_inside:
         points.append(f"earnings land before the {c.expiry if c else 'option'} expiry: a gap either way and IV crush")
     elif "earnings_unknown" in s.catalysts:
         points.append("the earnings date is unknown: the option may be holding an event")
     if not points:
         points.append(f"nothing in the facts for {s.ticker} confirms the move beyond the score")
     opposite = {"bullish": "bearish", "bearish": "bullish"}.get(s.direction, "neutral")
-    summary = f"Synthetic bear answer on {s.ticker}: the bull's {bull:.2f} conviction overlooks " + points[0] + "."
+    summary = f"Synthetic bear answer on {s.ticker}: the bull's {bull:.2f} conviction overlooks that " + points[0] + "."
     return {"stance": opposite, "conviction": conviction, "key_points": points, "summary": summary}
 
 

@@ -14,15 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actors.render.table import wrap_text
+from actors.report import CATALYST_FLAGS
 
 __all__ = ["panel_lines", "break_even"]
 
 Row = Mapping[str, Any]
 _ROLE_TITLE = {"bull": "Bull's case", "bear": "Bear's answer", "risk": "Risk manager's verdict"}
-_CATALYST_FLAG = {
-    "earnings_before_expiry": "ER<exp", "earnings_soon": "ER soon", "earnings_after_window": "ER later",
-    "earnings_unknown": "ER ?", "news": "news",
-}
 
 
 def break_even(option: Mapping[str, Any]) -> float:
@@ -88,7 +85,7 @@ def _catalysts(out: _Lines, row: Row) -> None:
         return
     out.say("catalysts:")
     for c in catalysts:
-        flag = _CATALYST_FLAG.get(c["kind"], c["kind"])
+        flag = CATALYST_FLAGS.get(c["kind"], c["kind"])
         out.say(f"{flag} ({c['adjustment']:+.1f} points): {c['detail']}", indent=2, hang=2)
 
 

@@ -74,7 +74,8 @@ RESULT_COLUMNS: tuple[Column, ...] = (
     Column(header="mid", cell=_option_number("mid", ".2f"), priority=4, align="right"),
     Column(header="OI", cell=_option_number("open_interest", ",.0f"), priority=6, align="right"),
     Column(header="age", cell=age_cell, priority=7, align="right"),
-    Column(header="verdict conviction", cell=lambda r: debate_cell(r.get("debate")), wrap=True, min_width=10),
+    Column(header="verdict conviction", cell=lambda r: debate_cell(r.get("debate")), wrap=True, min_width=10,
+           short=lambda r: debate_cell(r.get("debate"), short=True)),
 )
 
 
@@ -109,7 +110,7 @@ def legend(rows: Sequence[Row]) -> str:
     flags = [f"{flag} = {meaning}" for flag, meaning in _FLAG_MEANINGS.items() if flag in present]
     parts = ["score 0-100 = strength of the setup in its direction (bearish setups score high too)"]
     if any(r.get("debate") for r in rows):
-        parts.append("verdict = the risk manager's take/adjust/avoid, with its conviction 0-1")
+        parts.append("verdict = the risk manager's take/adjust (adj)/avoid, with its conviction 0-1")
     return "; ".join([*flags, *parts])
 
 

@@ -8,7 +8,8 @@ form of its cells. :func:`layout` fits the columns to the width in three steps:
 2. if that is too wide: wrap the wrappable columns down to their minimum (their longest word,
    or their ``min_width`` if wider), then use the short forms, least important column first,
    then drop columns, least important first (priority 0 is never dropped);
-3. what is left over widens the wrapped columns again, most important first.
+3. what is left over widens the wrapped columns again, most important first; a wrapped column
+   whose short form fits its width on one line takes the short form.
 
 If even the priority-0 columns at their minimum do not fit, the lines are longer than the
 width rather than a number being cut.
@@ -116,6 +117,13 @@ def layout(columns: Sequence[Column], rows: Sequence[Row], width: int) -> list[s
         grow = min(spare, p.natural - p.width)
         p.width += grow
         spare -= grow
+    for p in placed:  # a short form that fits on one line reads better than the full one wrapped
+        if p.column.short is not None and not p.short and p.natural > p.width:
+            full = p.cells
+            p.short = True
+            p.fill(rows)
+            if p.natural > p.width:
+                p.short, p.cells = False, full
     return _render(placed, rows)
 
 

@@ -157,3 +157,12 @@ def test_output_width_honours_columns_and_defaults_to_100_when_piped():
     assert output_width(pipe, {}) == DEFAULT_COLUMNS == 100
     assert output_width(pipe, {"COLUMNS": "nonsense"}) == 100
     assert output_width(pipe, {"COLUMNS": "10"}) == 40
+
+
+def test_a_short_form_that_fits_is_preferred_to_wrapping():
+    """A column too narrow for 'adjust 0.97' on one line shows 'adj 0.97' rather than two lines."""
+    columns = [Column(header="v", cell=lambda r: debate_cell(r["debate"]), wrap=True,
+                      short=lambda r: debate_cell(r["debate"], short=True))]
+    row = {"debate": {"status": "completed", "verdict": "adjust", "conviction": 0.97, "saved": True}}
+    assert layout(columns, [row], 9)[2:] == ["adj 0.97"]
+    assert layout(columns, [row], 40)[2:] == ["adjust 0.97"]
