@@ -2,8 +2,9 @@
 
 Exit codes: 0 the run is saved (COMPLETED, or PARTIAL: scores and contracts saved, debates
 incomplete), and also when the reader of our output closed the pipe (``| head``: we stop
-writing quietly, as git does; the run is saved all the same); 3 PARTIAL with ``--fail-on-partial``; 1 FAILED; 2 usage or configuration error;
-130 interrupted (Ctrl-C / SIGTERM: whatever was checkpointed stays, the run is INTERRUPTED).
+writing quietly, as git does; the run is saved all the same); 3 PARTIAL with
+``--fail-on-partial``; 1 FAILED; 2 usage or configuration error; 130 interrupted (Ctrl-C /
+SIGTERM: whatever was checkpointed stays, the run is INTERRUPTED).
 """
 
 from __future__ import annotations

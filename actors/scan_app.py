@@ -20,12 +20,11 @@ from pathlib import Path
 import attrs
 import trio
 
-from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, silence_stdout
 from actors.config import Settings
 from actors.coordinator import ScanOutcome, new_run_id
 from actors.debate.wiring import client_settings
 from actors.demo_llm import open_demo_llm, wants_demo_llm
-from actors.cli_boundary import silence_stdout
 from actors.display import ProgressDisplay, render_panel, render_report
 from actors.render.table import wrap_text
 from actors.render.width import output_width
