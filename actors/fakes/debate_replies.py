@@ -182,7 +182,8 @@ def _risk(s: Setup, rng: random.Random) -> dict[str, Any]:
     c = s.contract
     risks = []
     if c is not None:
-        risks.append(f"{s.ticker} must pass {c.break_even:.2f} by {c.expiry} for the {c.type} {c.strike:g} to pay")
+        move = "rise above" if c.type == "CALL" else "fall below"
+        risks.append(f"{s.ticker} must {move} {c.break_even:.2f} by {c.expiry} for the {c.type} {c.strike:g} to pay")
         risks.append(f"spread {c.spread_pct:.1%} of mid; open interest {c.open_interest}")
     else:
         risks.append(f"no contract qualified for {s.ticker}: there is nothing to size")

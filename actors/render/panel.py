@@ -19,7 +19,9 @@ from actors.report import CATALYST_FLAGS
 __all__ = ["panel_lines", "break_even"]
 
 Row = Mapping[str, Any]
-_ROLE_TITLE = {"bull": "Bull's case", "bear": "Bear's answer", "risk": "Risk manager's verdict"}
+#: The bull argues for the trade on the contract (a put's bull is bearish on the stock), the bear against it.
+_ROLE_TITLE = {"bull": "Bull's case (for the trade)", "bear": "Bear's answer (against it)",
+               "risk": "Risk manager's verdict"}
 
 
 def break_even(option: Mapping[str, Any]) -> float:

@@ -74,7 +74,7 @@ def test_the_demo_debates_against_the_built_in_demo_llm(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].endswith("[SYNTHETIC market data and demo LLM]")
     assert "run " in result.stdout and ": COMPLETED" in result.stdout
-    assert "Bull's case:" in result.stdout and "Risk manager's verdict:" in result.stdout
+    assert "Bull's case (for the trade):" in result.stdout and "Risk manager's verdict:" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     report = json.loads(subprocess.run([SCAN, "show", "latest", "--json", "--db", str(db)], cwd=tmp_path,
                                        env=env_for(tmp_path), capture_output=True, text=True, timeout=60).stdout)

@@ -71,6 +71,7 @@ def test_bull_bear_and_risk_speak_of_the_ticker_and_its_numbers(seed):
     assert bear.stance is Stance.BEARISH
     risk = structure(json.loads(_ask(AgentRole.RISK, result, seed, bull=bull, bear=bear)), RiskAssessment)
     assert result.ticker in risk.summary
+    assert f"must rise above 538.59 by 2026-09-18 for the CALL 520" in " ".join(risk.main_risks)
     assert f"bull {bull.conviction:.2f} vs bear {bear.conviction:.2f}" in risk.summary
     edge = bull.conviction - bear.conviction
     expected = "take" if edge > 0.15 else "avoid" if edge < -0.1 else "adjust"

@@ -25,7 +25,8 @@ def test_the_panel_shows_score_contract_greeks_break_even_and_the_debate_at_80_c
         expected += [f"bid {option['bid']:.2f}", f"ask {option['ask']:.2f}", f"mid {option['mid']:.2f}", "IV 44.8%",
                      f"({option['dte']} DTE)", f"{break_even(option):.2f}", f"open interest {option['open_interest']:,.0f}",
                      f"delta {option['delta']:+.3f}", "theta -0.2962", "vega +0.6988"]
-    expected += ["Bull's case: bullish, conviction 0.81", "Bear's answer: bearish, conviction 0.43",
+    expected += ["Bull's case (for the trade): bullish, conviction 0.81",
+                 "Bear's answer (against it): bearish, conviction 0.43",
                  f"Risk manager's verdict: adjust, conviction {r['debate']['conviction']:.2f}",
                  "model llama3.1:8b · 1 attempt · 1.23 s", "bull point one", "gap risk into the print"]
     for piece in expected:
@@ -45,7 +46,7 @@ def test_a_failed_agent_says_so_and_the_agents_after_it_never_ran():
                    "theses": [thesis("bull", conviction=0.7), thesis("bear", conviction=0.0, ok=False)], "saved": True}
     text = _panel(r)
     assert "debate: failed (bear: deadline)" in text
-    assert "Bear's answer: FAILED (deadline: no reply within 120 s)" in text
+    assert "Bear's answer (against it): FAILED (deadline: no reply within 120 s)" in text
     assert "model llama3.1:8b · 3 attempts · 120.50 s" in text
     assert "Risk manager's verdict: never ran (the debate failed before it)" in text
     assert "conviction 0.00" not in text  # nothing is made up for the failed agent
