@@ -78,6 +78,14 @@ def test_the_demo_debates_against_the_built_in_demo_llm(tmp_path):
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     report = json.loads(subprocess.run([SCAN, "show", "latest", "--json", "--db", str(db)], cwd=tmp_path,
                                        env=env_for(tmp_path), capture_output=True, text=True, timeout=60).stdout)
+    table = result.stdout.split("legend:")[0]
+    for r in report["results"][:25]:  # the real demo table at 80 columns: every row's numbers whole
+        line = next(line for line in table.splitlines() if line.split()[:2] == [str(r["rank"]), r["ticker"]])
+        assert f" {r['score']:.1f} " in line
+        if r["debate"]:
+            assert line.endswith(f" {r['debate']['conviction']:.2f}")
+        if r["option"]:
+            assert f" {r['option']['strike']:g} " in line and f" {r['option']['mid']:.2f} " in line
     debated = [r for r in report["results"] if r["debate"]]
     assert len(debated) == 10 and all(r["option"] for r in debated)  # slots go to tickers with a contract
     assert all(r["debate"]["status"] == "completed" for r in debated)
