@@ -1,8 +1,10 @@
 """``bin/scan``: parse arguments, run the package, turn exceptions into exit codes.
 
 Exit codes: 0 the run is saved (COMPLETED, or PARTIAL: scores and contracts saved, debates
-incomplete); 3 PARTIAL with ``--fail-on-partial``; 1 FAILED; 2 usage or configuration error;
-130 interrupted (Ctrl-C / SIGTERM: whatever was checkpointed stays, the run is INTERRUPTED).
+incomplete), and also when the reader of our output closed the pipe (``| head``: we stop
+writing quietly, as git does; the run is saved all the same); 3 PARTIAL with
+``--fail-on-partial``; 1 FAILED; 2 usage or configuration error; 130 interrupted (Ctrl-C /
+SIGTERM: whatever was checkpointed stays, the run is INTERRUPTED).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, exit_for, leaves
+from actors.cli_boundary import (
+    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, exit_for, leaves, silence_stdout,
+)
+from actors.cli_types import positive_int
 from actors.config import Settings, load_settings, settings_snapshot
 from actors.errors import ConfigError, UsageError
 from actors.secrets import ScrubbingFilter, Secret, scrub_all
@@ -31,18 +36,39 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def package_version() -> str:
+    """The installed package's version (``pip install .`` or the editable install ``bin/scan`` makes)."""
+    import importlib.metadata  # here, not at the top: it costs start-up time that only --version needs
+
+    try:
+        return importlib.metadata.version("option-alpha")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed; run bin/scan or pip install .)"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001 - argparse's API
+        print(f"option-alpha {package_version()}")
+        parser.exit(0)
+
+
 def _scan_parser() -> _Parser:
     p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
-                epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one; "
-                       "`bin/scan resume RUN_ID` finishes its debates; `bin/scan news list|retry` the news queue; "
-                       "`bin/scan serve` serves the dashboard over the database.")
+                epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN|latest [TICKER]` "
+                "prints one run, or one ticker of it in full; `bin/scan resume RUN_ID` finishes its debates; "
+                "`bin/scan news list|retry` the news queue; `bin/scan serve` serves the dashboard over the "
+                "database. Installed, the same command is `option-alpha`.")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
     p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
     p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
     p.add_argument("--universe-file", type=Path, help="file with one ticker per line (# comments allowed)")
     p.add_argument("--universe-size", help="number of tickers for --source sim")
     p.add_argument("--seed", help="seed of the synthetic market")
-    p.add_argument("--top", type=int, metavar="N", help="rows to show in the table and --json (default: 25 / all)")
+    p.add_argument("--top", type=positive_int, metavar="N",
+                   help="rows to show in the table and --json (default: 25 / all); debated rows are always shown")
     p.add_argument("--db", type=Path, help="SQLite database path (default: the state directory)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--config", type=Path, help="TOML config file")
@@ -52,6 +78,8 @@ def _scan_parser() -> _Parser:
     p.add_argument("--ai-backend", help="ollama, claude or none")
     p.add_argument("--fail-on-partial", action="store_true", help="exit 3 when the run is PARTIAL")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any setting, e.g. --set top_n_ai_debate=5")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress, no table: only warnings, errors and the run's status line")
     p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG on stderr (transport libraries stay quiet)")
     p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     return p
@@ -71,8 +99,10 @@ def _read_universe_file(path: Path) -> str:
     return ",".join(tickers)
 
 
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
+def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings given by their own flags, settings given with ``--set NAME=VALUE``)."""
     flags: dict[str, Any] = {}
+    overrides: dict[str, Any] = {}
     if args.demo:
         flags["source"] = "sim"
     for name in ("source", "universe", "universe_size", "seed", "ai_backend"):
@@ -89,16 +119,19 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
-        flags[name.strip().replace("-", "_")] = value
-    return flags
+        overrides[name.strip().replace("-", "_")] = value
+    return flags, overrides
 
 
 #: Libraries whose DEBUG lines are transport noise (connection pools, SSE framing), not the scan.
 NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "hpack", "anthropic", "ollama", "apsw", "asyncio")
 
 
-def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool, secrets: tuple[Secret | None, ...]) -> None:
+def _configure_logging(settings: Settings, verbose: bool, *, quiet: bool, interactive: bool,
+                       secrets: tuple[Secret | None, ...]) -> None:
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
+    if quiet:
+        level = max(level, logging.WARNING)
     if interactive and not verbose:  # progress bars show what INFO lines would; keep warnings
         level = max(level, logging.WARNING)
     if interactive:
@@ -115,6 +148,8 @@ def _configure_logging(settings: Settings, verbose: bool, *, interactive: bool, 
     logging.basicConfig(level=level, handlers=[handler])  # a no-op when a host (pytest) set logging up
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if interactive and not verbose:  # the debate bar shows the breaker's state; the status line says why
+        logging.getLogger("actors.breaker.actor").setLevel(logging.ERROR)
 
 
 def _known_secrets(settings: Settings | None) -> tuple[Secret | None, ...]:
@@ -159,11 +194,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return main_serve(argv[1:])
         args = _scan_parser().parse_args(argv)
-        settings = load_settings(config_file=args.config, flags=_flags(args))
+        flags, overrides = _flags(args)
+        settings = load_settings(config_file=args.config, flags=flags, overrides=overrides)
         if args.print_config:
             print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
             return EXIT_OK
-        _configure_logging(settings, args.verbose, interactive=sys.stderr.isatty() and not args.json,
+        if args.quiet and args.verbose:
+            raise UsageError("give --quiet or --verbose, not both")
+        _configure_logging(settings, args.verbose, quiet=args.quiet,
+                           interactive=sys.stderr.isatty() and not args.json and not args.quiet,
                            secrets=_known_secrets(settings))
         from actors.scan_app import run_scan_command
 
@@ -171,8 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except BaseException as exc:  # the one error boundary: one line, an exit code, no traceback
-        if any(isinstance(e, BrokenPipeError) for e in leaves(exc)):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit on the closed pipe
+        if all(isinstance(e, BrokenPipeError) for e in leaves(exc)):
+            silence_stdout()  # the reader closed the pipe (`| head`): stop quietly, as git does
+            return EXIT_OK
         secrets = _known_secrets(settings)
         return exit_for(exc, stderr=sys.stderr, debug=debug, scrub=lambda text: scrub_all(text, secrets))
 

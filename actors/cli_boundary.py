@@ -8,6 +8,8 @@ that explains the failure best:
 
     KeyboardInterrupt                      "interrupted"                      exit 130
     BrokenPipeError (stdout closed)        "error: the output was closed..."  exit 1
+                                           (the CLI stops quietly with exit 0 instead when the
+                                            reader of its stdout went away: ``| head``)
     ConfigError, UsageError                "error: <message>"                 exit 2
     StoreError (DiskFull included)         "error: database: <message>"       exit 1
     SupervisorEscalation (the system)      "error: actor 'x' exceeded its      exit 1
@@ -22,6 +24,8 @@ Every line is passed through the scrubber (the API key in any encoding becomes `
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from typing import TextIO
@@ -29,7 +33,7 @@ from typing import TextIO
 from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
 from actors.runtime import SupervisorEscalation
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves", "silence_stdout"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -88,3 +92,15 @@ def exit_for(exc: BaseException, *, stderr: TextIO, debug: bool = False,
         line += f" (and {others} other error{'s' if others > 1 else ''}{'' if debug else '; --debug shows them'})"
     print(scrub(line), file=stderr)
     return code
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after the reader of a pipe went away, so the flush at exit
+    raises no second ``BrokenPipeError`` (Python's documented recipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - a replaced stdout (tests) has no file descriptor
+    finally:
+        os.close(devnull)

@@ -47,6 +47,8 @@ class Settings:
     seed: int = 7
     top_n_options: int = field(default=50, metadata={"min": 0})
     top_n_ai_debate: int = field(default=10, metadata={"min": 0})
+    #: Debate slots go to the best tickers that have a contract; true lets tickers without one in.
+    debate_without_contract: bool = False
 
     # fetching
     fetch_concurrency: int = field(default=8, metadata={"min": 1})
@@ -186,10 +188,13 @@ def load_settings(
     config_file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Merge defaults ← TOML ← environment ← flags into one validated :class:`Settings`.
 
-    ``flags`` holds only the flags the user gave (field name → value, strings or typed).
+    ``flags`` holds only the flags the user gave (field name → value, strings or typed), each
+    named ``flag --name`` in errors; ``overrides`` the ``--set NAME=VALUE`` ones, named
+    ``--set name=...`` (they come last and win).
 
     Raises:
         ConfigError: naming the field, the source it came from, and what is allowed.
@@ -216,6 +221,10 @@ def load_settings(
         if name not in FIELDS:
             raise ConfigError(f"unknown setting {name!r} (from the command line)")
         layers.append((name, value, f"flag --{name.replace('_', '-')}"))
+    for name, value in (overrides or {}).items():
+        if name not in FIELDS:
+            raise ConfigError(f"unknown setting {name!r} (from --set {name}=...); {_known()}")
+        layers.append((name, value, f"--set {name}=..."))
 
     raw: dict[str, tuple[Any, str]] = {}
     values: dict[str, Any] = {}

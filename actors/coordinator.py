@@ -41,7 +41,9 @@ from actors.errors import StoreError
 from actors.fetch_actor import FetcherClient
 from actors.fetch_score import TickerScan, fetch_and_score, resolve_workers
 from actors.fetcher import Fetcher
-from actors.core.ranking import Scored, choose_contracts, rank, selection_settings
+from actors.core.ranking import (
+    Scored, choose_contracts, debate_candidates, flag_earnings_at_expiry, rank, selection_settings,
+)
 from actors.news.catalyst_phase import news_effects_for_scan, save_run_news
 from actors.news.client import NewsClient
 from actors.serving import single_cause
@@ -302,11 +304,12 @@ async def _run_phases(
 
     top = [r.ticker for r in ranked[: settings.top_n_options]]
     phases.start(Phase.OPTIONS, len(top))
-    chains = await fetcher.fetch_chains(top)
+    chains = await _fetch_chains(fetcher, top, phases)
     for value in chains.values():
         if isinstance(value, DataError):
             errors.append(value)
     results = choose_contracts(ranked, chains, top_n=settings.top_n_options, selection=selection_settings(settings))
+    results = flag_earnings_at_expiry(results, {s.scored.ticker: s for s in scored})
     chosen = sum(1 for r in results if r.option is not None)
     await phases.finish(Phase.OPTIONS, detail=f"{chosen} of {len(top)} with a contract")
 
@@ -369,14 +372,35 @@ def run_status(summary: DebateSummary, *, unsaved: Sequence[str] = ()) -> tuple[
     return status, reason
 
 
+async def _fetch_chains(fetcher, tickers: Sequence[str], phases: _Phases) -> dict:
+    """The chains of ``tickers``, one request per ticker (the fetcher's limiter bounds how many
+    run at once), so the options bar advances per ticker; in the order asked."""
+    chains: dict = {}
+
+    async def one(ticker: str) -> None:
+        chains.update(await fetcher.fetch_chains([ticker]))
+        phases.progress(Phase.OPTIONS, len(chains), len(tickers))
+
+    async with trio.open_nursery() as nursery:
+        for ticker in tickers:
+            nursery.start_soon(one, ticker)
+    return {ticker: chains[ticker] for ticker in tickers if ticker in chains}
+
+
 async def _debate_phase(run_id, results, settings, phases, debate, disabled_reason) -> DebateSummary:
-    phases.start(Phase.AI_DEBATE, min(settings.top_n_ai_debate, len(results)))
+    candidates = debate_candidates(results, top_n=settings.top_n_ai_debate,
+                                   without_contract=settings.debate_without_contract)
+    phases.start(Phase.AI_DEBATE, len(candidates))
     if disabled_reason or debate is None or settings.top_n_ai_debate == 0:
         why = disabled_reason or ("top_n_ai_debate = 0" if settings.top_n_ai_debate == 0 else "no debate pool")
         summary = DebateSummary(0, 0, f"{SKIPPED_BY_CONFIG} ({why})", status="skipped")
         await phases.finish(Phase.AI_DEBATE, "skipped", detail=summary.skipped_reason)
         return summary
-    candidates = results[: settings.top_n_ai_debate]
+    if not candidates:
+        why = "no ticker with a contract; debate_without_contract = false"
+        summary = DebateSummary(0, 0, f"{SKIPPED_BY_CONFIG} ({why})", status="skipped")
+        await phases.finish(Phase.AI_DEBATE, "skipped", detail=summary.skipped_reason)
+        return summary
     summary = await debate(run_id, candidates)
     failed = summary.requested - summary.completed
     unsaved = summary.unsaved_description()

@@ -1,7 +1,8 @@
-"""Terminal output: live per-phase progress bars on stderr, then the ranked table on stdout.
+"""Terminal output: live per-phase progress bars on stderr, then the ranked table (or a ticker's panel) on stdout.
 
-Uses ``rich``. Progress is shown only when stderr is a terminal; the table is plain text (no
-colour codes) when stdout is not a terminal, so it can be piped.
+The bars use ``rich`` and are shown only when stderr is a terminal; what they show is
+:class:`~actors.render.progress.ProgressState`. The table and the panel are plain text
+(:mod:`actors.render`) fitted to :func:`~actors.render.width.output_width`, so they can be piped.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
+from rich.table import Column
 
-from actors.report import advice, catalyst_flags, debate_cell, option_cells
-from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted
+from actors.errors import UsageError
+from actors.render.panel import panel_lines
+from actors.render.progress import ProgressState
+from actors.render.results import result_lines, summary_lines
+from actors.render.width import output_width
 
 
 _STDERR: Console | None = None
@@ -31,17 +34,22 @@ def stderr_console() -> Console:
     return _STDERR
 
 
+#: Width of a progress line without its note: name 11, bar 24, "200/200" 7, clock 7, and the gaps.
+_FIXED_COLUMNS = 11 + 24 + 9 + 7 + 4
+
+
 class ProgressDisplay:
-    """Turns progress events into one bar per phase (counts and elapsed time)."""
+    """Draws :class:`~actors.render.progress.ProgressState` as one bar per phase (counts, elapsed time, note)."""
 
     def __init__(self, stream: TextIO, *, enabled: bool) -> None:
         self.enabled = enabled
+        self.state = ProgressState()
         self._progress = Progress(
             TextColumn("{task.description}", table_column=Column(width=11, no_wrap=True)),
             BarColumn(bar_width=24),
-            MofNCompleteColumn(table_column=Column(no_wrap=True)),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=9)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis")),
             console=stderr_console() if stream is sys.stderr else Console(file=stream),
             transient=False,
         )
@@ -59,73 +67,54 @@ class ProgressDisplay:
     def handle(self, event: object) -> None:
         if not self.enabled:
             return
-        if isinstance(event, PhaseStarted):
-            self._tasks[event.phase.value] = self._progress.add_task(
-                event.phase.value, total=event.total, note=""
-            )
-        elif isinstance(event, PhaseProgress):
-            task = self._tasks.get(event.phase.value)
-            if task is not None:
-                self._progress.update(task, completed=event.done, total=event.total)
-        elif isinstance(event, PhaseFinished):
-            task = self._tasks.get(event.phase.value)
-            if task is not None:
-                total = self._progress.tasks[task].total
-                note = event.status if event.status != "ok" else ""
-                if event.detail:
-                    note = f"{note} {event.detail}".strip()
-                self._progress.update(task, completed=total if total is not None else 1, total=total or 1, note=note)
+        changed = self.state.handle(event)
+        line = self.state.phases.get(changed) if changed else None
+        if line is None:
+            return
+        # The note gets what the name, bar, counts and clock leave: on a narrow terminal a long
+        # note is shortened (prose; the numbers are in the columns), never the columns squeezed.
+        room = max(8, self._progress.console.width - _FIXED_COLUMNS)
+        note = line.note if len(line.note) <= room else line.note[: room - 1] + "…"
+        task = self._tasks.get(line.phase)
+        if task is None:
+            self._tasks[line.phase] = self._progress.add_task(line.phase, total=line.total, note=note)
+            return
+        # A skipped phase keeps its bar where it was (empty), with "skipped: why" beside it.
+        self._progress.update(task, completed=line.done, total=line.total, note=note)
+        if line.status != "running":
+            self._progress.stop_task(task)
 
 
-def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None, color: bool) -> None:
-    """Print the ranked table and the run summary."""
-    console = Console(file=stream, no_color=not color, highlight=False, width=None if color else 200,
-                      force_terminal=color)
-    results = report["results"][:top] if top else report["results"]
-    synthetic = any(r.get("synthetic") for r in report["results"])
-    title = f"option-alpha run {report['run_id']}" + ("  [SYNTHETIC market data]" if synthetic else "")
-    if any(r.get("saved") is False for r in report["results"]):
-        title += "  [NOT SAVED]"
-    table = Table(title=title, show_lines=False, padding=(0, 1), box=box.SIMPLE_HEAD)
-    narrow = console.width < 110  # delta, mid and OI stay in --json and `show --json`
-    for name, justify, min_width in [
-        ("#", "right", None), ("ticker", "left", None), ("score", "right", None), ("dir", "left", None),
-        ("catalysts", "left", 6), ("contract", "left", 16), ("delta", "right", None),
-        ("mid", "right", None), ("OI", "right", None), ("debate", "left", 10),
-    ]:
-        if narrow and name in ("delta", "mid", "OI"):
-            continue
-        # Columns without a minimum width never wrap; the others wrap on a narrow terminal.
-        table.add_column(name, justify=justify, no_wrap=min_width is None, min_width=min_width)  # type: ignore[arg-type]
-    for row in results:
-        contract, expiry, dte, delta, mid, oi = option_cells(row["option"], row["no_option_reason"])
-        if expiry:
-            contract = f"{contract} {expiry} {dte}d"
-        cells = [str(row["rank"]), row["ticker"], f"{row['score']:.1f}", row["direction"],
-                 catalyst_flags(row["catalysts"], row.get("news_flag")), contract]
-        cells += [] if narrow else [delta, mid, oi]
-        table.add_row(*cells, debate_cell(row.get("debate")))
-    console.print(table)
-    shown = len(results)
-    total = len(report["results"])
-    if shown < total:
-        console.print(f"(top {shown} of {total} ranked tickers; --top N shows more, --json shows all)")
-    phases = ", ".join(f"{p['name']} {p['seconds']:.2f}s" + ("" if p["status"] == "ok" else f" ({p['status']})")
-                       for p in report["phases"])
-    debate = report["debate"]
-    console.print(f"phases: {phases}")
-    console.print(
-        f"debates: {debate['completed']} of {debate['requested']} completed"
-        + (f" ({debate['skipped_reason']})" if debate.get("skipped_reason") else "")
-    )
-    errors = report.get("errors") or []
-    if errors:
-        console.print(f"data errors: {len(errors)} (first: {errors[0]['ticker']} {errors[0]['piece']}: {errors[0]['message']})")
-    console.print(f"run {report['run_id']}: {report['status']}" + (f" - {report['reason']}" if report.get("reason") else ""))
-    unsaved = report.get("unsaved") or []
-    for what in unsaved:
-        console.print(f"NOT SAVED: {what}")
-    console.print(f"{'partly saved' if unsaved else 'saved'} in {report['db']}")
-    hint = advice(report)
-    if hint:
-        console.print(hint)
+def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None, width: int | None = None,
+                  quiet: bool = False) -> None:
+    """Print the ranked table and the run summary, fitted to ``width`` (default: :func:`output_width`).
+
+    ``quiet``: only the status line and where the run is saved.
+    """
+    width = width or output_width(stream)
+    if quiet:
+        lines = [line for line in summary_lines(report, width=width)
+                 if line.startswith((f"run {report['run_id']}", "saved in", "partly saved", "NOT SAVED"))]
+    else:
+        lines = [*result_lines(report, width=width, top=top), "", *summary_lines(report, width=width)]
+    stream.write("\n".join(lines) + "\n")
+
+
+def render_panel(report: Mapping[str, Any], ticker: str | None, stream: TextIO, *, width: int | None = None) -> None:
+    """Print one ticker's panel (the top-ranked one when ``ticker`` is None).
+
+    Raises:
+        UsageError: no such ticker in the run (exit 2), naming the run.
+    """
+    width = width or output_width(stream)
+    results = list(report["results"])
+    if not results:
+        raise UsageError(f"run {report['run_id']} has no ranked tickers to show")
+    if ticker is None:
+        row = results[0]
+    else:
+        row = next((r for r in results if r["ticker"] == ticker.upper()), None)
+        if row is None:
+            raise UsageError(f"ticker {ticker.upper()} is not in run {report['run_id']} "
+                             f"(`bin/scan show {report['run_id']}` lists its tickers)")
+    stream.write("\n".join(panel_lines(row, run_id=report["run_id"], width=width, total=len(results))) + "\n")

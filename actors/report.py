@@ -20,12 +20,20 @@ from messages.convert import unstructure
 from messages.debate import DebateFinished, DebateStatus
 from messages.scan import TickerResult
 
+#: The version of every JSON document the CLI prints (``schema_version``); see docs/json-schema.md.
+#: Adding a key keeps the version; renaming or removing one, or changing a meaning, raises it.
+SCHEMA_VERSION = 1
+
+#: The model name of the built-in demo LLM (``actors.demo_llm``): its theses are synthetic.
+DEMO_MODEL = "synthetic-demo"
+
 
 def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[dict]] | None = None) -> dict[str, Any]:
     """The ``--json`` object of a scan that just ran, from memory (``saved`` as the outcome knows it)."""
     debates = {f.ticker: f for f in outcome.debate.finished}
     unsaved_debates = set(outcome.debate.unsaved_debates)
     report = {
+        "schema_version": SCHEMA_VERSION,
         "run_id": outcome.run_id,
         "status": outcome.status.value,
         "reason": outcome.reason,
@@ -43,9 +51,7 @@ def outcome_to_dict(outcome: ScanOutcome, *, db: str, theses: Mapping[str, list[
             )
             for r in outcome.results
         ],
-        "errors": [
-            {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message} for e in outcome.errors
-        ],
+        "errors": [_error_dict(e) for e in outcome.errors],
         "debate": {
             "requested": outcome.debate.requested,
             "completed": outcome.debate.completed,
@@ -71,6 +77,8 @@ def scan_report(
     if detail is None or not outcome.results_saved:
         return outcome_to_dict(outcome, db=db)
     report = detail_to_dict(detail, db=db, results=results)
+    if not detail.data_errors and outcome.errors:  # a run that failed before its checkpoint: all of them, with kinds
+        report["errors"] = [_error_dict(e) for e in outcome.errors]
     unsaved_debates = {f.ticker: f for f in outcome.debate.unsaved_debates}
     unsaved_theses: dict[str, list[Any]] = {}
     for agent in outcome.debate.unsaved_outcomes:
@@ -193,8 +201,8 @@ def debate_to_dict(debate: DebateFinished, theses: list[dict] | None, *, saved: 
     }
 
 
-def debate_cell(debate: Mapping[str, Any] | None) -> str:
-    """What the table's debate column says for one ticker."""
+def debate_cell(debate: Mapping[str, Any] | None, *, short: bool = False) -> str:
+    """What the table's debate column says for one ticker (``short``: ``adj`` for ``adjust``)."""
     if not debate:
         return "-"
     mark = " (unsaved)" if debate.get("saved") is False else ""
@@ -202,38 +210,28 @@ def debate_cell(debate: Mapping[str, Any] | None) -> str:
     if status == DebateStatus.COMPLETED.value:
         conviction = debate.get("conviction")
         shown = f" {conviction:.2f}" if isinstance(conviction, (int, float)) else ""
-        return f"{debate.get('verdict') or '?'}{shown}{mark}"
+        verdict = debate.get("verdict") or "?"
+        return f"{'adj' if short and verdict == 'adjust' else verdict}{shown}{mark}"
+    if status == DebateStatus.SKIPPED.value:  # the phase's one reason is printed under the table, once
+        return "skipped" + mark
     reason = (debate.get("reason") or "").split(":", 1)[0]  # the kind; the detail is in --json
     return f"{status.replace('_', ' ')}" + (f": {reason}" if reason else "") + mark
 
 
-def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[str]:
-    """Contract, expiry, DTE, delta, mid, OI cells (or the reason across them)."""
-    if not option:
-        # The full reason is in --json and the database; the table shows its deciding clause.
-        short = reason.rsplit("; ", 1)[-1] if reason else "-"
-        return [f"({short})" if reason else "-", "", "", "", "", ""]
-    return [
-        f"{option['type'].upper()} {option['strike']:g}",
-        str(option["expiry"]),
-        str(option["dte"]),
-        f"{option['delta']:+.2f}",
-        f"{option['mid']:.2f}",
-        f"{option['open_interest']:,.0f}",
-    ]
+#: How the table and the panel name each catalyst kind (the legend explains them).
+CATALYST_FLAGS = {
+    "earnings_before_expiry": "ER<exp",
+    "earnings_soon": "ER soon",
+    "earnings_after_window": "ER later",
+    "earnings_unknown": "ER ?",
+    "news": "news",
+}
 
 
 def catalyst_flags(catalysts: list[Mapping[str, Any]], news_flag: str | None = None) -> str:
-    """The catalyst cell: short earnings flags, and ``NEWS+``/``NEWS-`` when news moved the score."""
-    short = {
-        "earnings_before_expiry": "ER<exp",
-        "earnings_soon": "ER soon",
-        "earnings_after_window": "ER later",
-        "earnings_unknown": "ER ?",
-        "news": "news",
-    }
-    if news_flag:
-        short["news"] = news_flag
+    """The table's flags cell: each catalyst's short name; news only when it moved the score, as
+    ``news_flag`` (``NEWS+``/``NEWS-``, the row's ``news_flag``) when given."""
+    short = {**CATALYST_FLAGS, "news": news_flag} if news_flag else CATALYST_FLAGS
     shown = [c for c in catalysts if c["kind"] != "news" or c.get("adjustment")]
     return " ".join(short.get(c["kind"], c["kind"]) for c in shown)
 
@@ -249,19 +247,24 @@ def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | No
         if unsaved:
             return (f"Run FAILED: {reason}. The {unsaved} ranked tickers above were computed but NOT saved; "
                     "free disk space (or the database lock) and re-run.")
-        return f"Run FAILED: {reason}. Nothing was ranked; check the errors above and the data source."
+        if report.get("errors"):
+            return ("Run FAILED: nothing was ranked; the errors above say why each ticker failed. Check the "
+                    "tickers (--universe) and the data source (--source), or try `bin/scan --demo`.")
+        return "Run FAILED: nothing was ranked. Check the tickers (--universe) and the data source (--source)."
     if report.get("unsaved"):
         return (f"Run is PARTIAL: not everything could be saved ({reason}). "
                 "Rows marked (unsaved) exist only in this output.")
     hints = {
-        "llm_unreachable": "start Ollama (`ollama serve`) or set ai_backend = none",
-        "model_missing": "pull the model (`ollama pull <model>`) or set ollama_model",
-        "unauthorized": "set ANTHROPIC_API_KEY (or anthropic_api_key_file) to a valid key",
-        "llm_stopped_responding": "the LLM stopped answering mid-phase; check the server and re-run",
-        "deadline": "raise ai_debate_phase_timeout or lower top_n_ai_debate",
+        "llm_unreachable": "start Ollama (`ollama serve`), then run the same `bin/scan` command again",
+        "llm_not_responding": "check that Ollama answers (`ollama ps`), then run the same `bin/scan` command again",
+        "model_missing": "pull the model (`ollama pull MODEL`, MODEL being ollama_model), then scan again",
+        "unauthorized": "set ANTHROPIC_API_KEY (or anthropic_api_key_file) to a valid key, then scan again",
+        "llm_stopped_responding": "check the LLM server, then run the same `bin/scan` command again",
+        "deadline": "scan again with `--set ai_debate_phase_timeout=1200` or `--set top_n_ai_debate=5`",
     }
     hint = next((text for key, text in hints.items() if key in reason), None)
-    sentence = f"Run is PARTIAL: scores and contracts are saved, debates incomplete ({reason})."
+    # The reason itself is on the status line just above; it is not repeated here.
+    sentence = "Run is PARTIAL: scores and contracts are saved, debates incomplete."
     return f"{sentence} To finish debates: {hint}." if hint else sentence
 
 
@@ -283,6 +286,7 @@ def detail_to_dict(detail: Any, *, db: str, results: Iterable[dict[str, Any]] | 
     if debate_phase is not None and debate_phase.status == "ok":
         skipped_reason = None
     return {
+        "schema_version": SCHEMA_VERSION,
         "run_id": run.id,
         "status": run.status.value,
         "reason": run.status_reason,
@@ -300,10 +304,7 @@ def detail_to_dict(detail: Any, *, db: str, results: Iterable[dict[str, Any]] | 
             else (_with_debate(row, debates.get(row["ticker"]), theses.get(row["ticker"]), news.get(row["ticker"]))
                   for row in results)
         ),
-        "errors": [
-            {"ticker": e.ticker, "piece": e.piece.value, "kind": e.kind, "message": e.message}
-            for e in detail.data_errors
-        ],
+        "errors": _stored_errors(detail),
         "debate": {
             "requested": run.debates_requested,
             "completed": run.debates_completed,
@@ -311,6 +312,23 @@ def detail_to_dict(detail: Any, *, db: str, results: Iterable[dict[str, Any]] | 
         },
         "unsaved": [],
     }
+
+
+def _error_dict(error: Any) -> dict[str, Any]:
+    return {"ticker": error.ticker, "piece": error.piece.value, "kind": error.kind, "message": error.message}
+
+
+def _stored_errors(detail: Any) -> list[dict[str, Any]]:
+    """A stored run's data errors: the checkpoint's rows, or for a run that FAILED before its
+    checkpoint the lines the run row keeps (``TICKER piece: message``, ``kind`` unknown)."""
+    if detail.data_errors:
+        return [_error_dict(e) for e in detail.data_errors]
+    out = []
+    for line in detail.errors:
+        head, _, message = str(line).partition(": ")
+        ticker, _, piece = head.partition(" ")
+        out.append({"ticker": ticker, "piece": piece, "kind": None, "message": message})
+    return out
 
 
 def thesis_to_dict(outcome: Any, *, saved: bool = True) -> dict[str, Any]:
@@ -344,3 +362,8 @@ def summary_to_dict(run: Any) -> dict[str, Any]:
         "debates_requested": run.debates_requested, "debates_completed": run.debates_completed,
         "reason": run.status_reason, "seconds": run.duration_seconds,
     }
+
+
+def runs_document(runs: Iterable[Any]) -> dict[str, Any]:
+    """``bin/scan runs --json`` and ``/api/runs``: ``{"schema_version", "runs": [summary_to_dict(...), ...]}``."""
+    return {"schema_version": SCHEMA_VERSION, "runs": [summary_to_dict(r) for r in runs]}

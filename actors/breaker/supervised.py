@@ -154,8 +154,12 @@ class AttemptReporter:
 
     breaker: Address
     dropped: int = 0
+    #: Also publish each attempt here (the bus: the progress display counts the failed ones).
+    publish: Callable[[object], None] | None = None
 
     def __call__(self, attempt: AttemptOutcome) -> None:
+        if self.publish is not None:
+            self.publish(attempt)
         try:
             self.breaker.send_nowait(attempt)
         except (trio.WouldBlock, ActorDied):

@@ -6,6 +6,7 @@ No trio, no I/O: the coordinator calls these with data it already holds.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -20,7 +21,7 @@ try:
 except Exception:  # no tz database on this machine: US Eastern standard time is close enough for a date
     _NEW_YORK = dt.timezone(dt.timedelta(hours=-5))
 from actors.core.news.catalyst import NewsEffect
-from actors.core.scoring.catalysts import apply_catalysts
+from actors.core.scoring.catalysts import apply_catalysts, earnings_flags
 from messages.market import DataError, OptionChain, TickerData
 from messages.scan import TickerResult, TickerScored
 
@@ -106,6 +107,43 @@ def choose_contracts(
                 )
             )
     return out
+
+
+def flag_earnings_at_expiry(results: Sequence[TickerResult], scored: Mapping[str, Scored]) -> list[TickerResult]:
+    """Earnings flags against each chosen contract's expiry, then ranked again.
+
+    :func:`rank` flags earnings against the top of the DTE window (no contract is chosen yet);
+    a ticker whose contract expires before its earnings must not pay the earnings penalty,
+    and one whose contract outlives the window must. Rows without a contract keep their flags.
+    The final score is the technical score plus every catalyst's points, clamped to 0..100, as
+    in :func:`~actors.core.scoring.catalysts.apply_catalysts`; ranks are renumbered.
+    """
+    updated = []
+    for result in results:
+        item = scored.get(result.ticker)
+        if result.option is None or item is None:
+            updated.append(result)
+            continue
+        as_of = item.scored.as_of
+        horizon = max(1, (result.option.expiry - as_of).days)
+        flags = earnings_flags(item.data.earnings, as_of, horizon, expiry=result.option.expiry)
+        others = tuple(c for c in result.catalysts if not c.kind.startswith("earnings_"))
+        catalysts = (*flags, *others)
+        final = item.scored.score + math.fsum(c.adjustment for c in catalysts)
+        updated.append(attrs.evolve(result, score=round(min(100.0, max(0.0, final)), 2), catalysts=catalysts))
+
+    def precise(result: TickerResult) -> float:
+        item = scored.get(result.ticker)
+        return item.scored.score if item is not None else result.technical_score
+
+    updated.sort(key=lambda r: (-r.score, -precise(r), r.ticker))
+    return [attrs.evolve(r, rank=position) for position, r in enumerate(updated, start=1)]
+
+
+def debate_candidates(results: Sequence[TickerResult], *, top_n: int, without_contract: bool) -> list[TickerResult]:
+    """The tickers to debate: the ``top_n`` best with a contract (or the best of all with ``without_contract``)."""
+    pool = results if without_contract else [r for r in results if r.option is not None]
+    return list(pool[:top_n])
 
 
 def market_date(moment: dt.datetime) -> dt.date:

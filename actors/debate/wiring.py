@@ -203,7 +203,7 @@ async def _open_llm_side(
     addresses = [breaker]
     client: ChatClient | None = None
     try:
-        observer = AttemptReporter(breaker)
+        observer = AttemptReporter(breaker, publish=publish)
         if client_factory is None:
             client = make_client(settings.ai_backend, **client_settings(settings, observer))
         else:
@@ -286,7 +286,8 @@ class PhaseRunner:
         health = await request(self.health, CheckNow(), timeout=self.settings.health_timeout + 5.0)
         if health.status is not HealthStatus.HEALTHY:
             reason = f"{UNHEALTHY_REASONS[health.status]}: {health.detail}"
-            logger.warning("LLM %s (%s): skipping the debate phase", health.status.value, health.detail)
+            # INFO, not WARNING: the run's status line gives this reason to the user, once.
+            logger.info("LLM %s (%s): skipping the debate phase", health.status.value, health.detail)
             return await skip_all(self.store, self.publish, run_id, candidates, reason, started)
         return await self._ask_pool(RunDebates(run_id=run_id, candidates=candidates, saved=saved))
 

@@ -46,7 +46,10 @@ import collections
 import functools
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -376,14 +379,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tags-hang", action="store_true", help="/api/tags hangs")
     parser.add_argument("--log-limit", type=int, default=10_000, help="requests kept in the log")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--exit-on-stdin-close", action="store_true",
+                        help="stop (as on SIGTERM) when stdin reaches end of file: a parent holding the pipe's "
+                        "other end takes the server with it even when it is killed")
     return parser
+
+
+#: Command-line flags that run the server rather than shape its answers (not part of the Profile).
+SERVER_FLAGS = ("port", "log_limit", "log_level", "exit_on_stdin_close")
+
+
+def profile_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed flags that make up the :class:`Profile` (every flag but :data:`SERVER_FLAGS`)."""
+    return {k: v for k, v in vars(args).items() if k not in SERVER_FLAGS}
+
+
+def _stop_when_stdin_closes() -> None:
+    """A daemon thread that reads stdin to its end, then sends this process SIGTERM (a clean stop)."""
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad flags, 1 if the port is taken."""
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    values = {k: v for k, v in vars(args).items() if k not in ("port", "log_limit", "log_level")}
+    values = profile_values(args)
     if values["models"] is None:
         del values["models"]
     try:
@@ -391,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"fake-ollama: {exc}", file=sys.stderr)
         return exc.exit_code
+    if args.exit_on_stdin_close:
+        _stop_when_stdin_closes()
     return run_server_cli(FakeOllamaServer(profile, log_limit=args.log_limit), args.port, name="fake-ollama",
                           ready=READY)
 

@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actors.fakes.debate_replies import debate_document, debate_role, parse_setup
 from actors.fakes.news_replies import news_reply
 from actors.fakes.ollama_schema import find_subject, sample
 
@@ -74,8 +75,11 @@ def reply_content(request: Mapping[str, Any], *, rng: random.Random, number: int
     subject = find_subject(prompt_text(request))
     fmt = request.get("format")
     if isinstance(fmt, Mapping):
-        news = news_reply(fmt, prompt_text(request))  # the news scorer's schemas: plausible, deterministic
-        document = news if news is not None else sample(fmt, rng=rng, subject=subject)
+        text = prompt_text(request)
+        news = news_reply(fmt, text)  # the news scorer's schemas: plausible, deterministic
+        # A malformed reply breaks the generic sample, drawn as before (the same seed breaks it the same way).
+        debate = None if malformed or news is not None else _debate_reply(fmt, text, rng)
+        document = news if news is not None else (debate or sample(fmt, rng=rng, subject=subject))
         good = json.dumps(document)
         return _break(good, rng, wrong_shape=_wrong_shape(fmt, subject)) if malformed else good
     if fmt == "json":
@@ -86,6 +90,13 @@ def reply_content(request: Mapping[str, Any], *, rng: random.Random, number: int
     if malformed:
         return text[: len(text) // 2] + rng.choice(_BROKEN_TAILS)
     return text
+
+
+def _debate_reply(schema: Mapping[str, Any], prompt: str, rng: random.Random) -> dict[str, Any] | None:
+    """A bull, bear or risk reply about the prompt's ticker and numbers; None for other schemas."""
+    role = debate_role(schema, prompt)
+    setup = parse_setup(prompt) if role else None
+    return debate_document(role, setup, rng) if role and setup else None
 
 
 def _wrong_shape(schema: Mapping[str, Any], subject: str) -> str | None:

@@ -41,6 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from actors.errors import StoreError
+from actors.report import SCHEMA_VERSION
 from actors.secrets import Secret
 from actors.store.reader import RunNotFound
 from actors.web import export
@@ -145,7 +146,7 @@ def create_app(store: RunStore, *, hub: EventHub, observed: Observed | None = No
 
     async def api_runs(request: Request) -> Response:
         try:
-            return JSONResponse(await store.runs())
+            return JSONResponse({"schema_version": SCHEMA_VERSION, "runs": await store.runs()})
         except StoreError as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
 

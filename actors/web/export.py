@@ -67,7 +67,7 @@ def report_csv(report: Mapping[str, Any]) -> str:
         values = {
             **{k: row.get(k) for k in ("rank", "ticker", "score", "technical_score", "direction", "as_of",
                                        "quote_age_s", "no_option_reason", "saved")},
-            "flags": catalyst_flags(row.get("catalysts") or []),
+            "flags": catalyst_flags(row.get("catalysts") or [], row.get("news_flag")),
             "data_flags": " ".join(map(str, flags)) if isinstance(flags, (list, tuple)) else flags,
             **{k: option.get(k) for k in ("contract", "type", "strike", "expiry", "dte", "delta", "bid", "ask", "mid",
                                           "open_interest", "volume", "iv")},

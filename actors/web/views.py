@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actors.report import catalyst_flags, debate_cell, option_cells
+from actors.report import catalyst_flags, debate_cell
 from actors.web.svg import break_even, option_lines, price_chart
 
 __all__ = ["ROLE_ORDER", "data_cells", "find_row", "fmt_seconds", "result_row", "ticker_view"]
@@ -38,13 +38,24 @@ def data_cells(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def option_cells(option: Mapping[str, Any] | None, reason: str | None) -> list[str]:
+    """Contract, expiry, DTE, delta, mid, OI cells (or the reason's deciding clause across them)."""
+    if not option:
+        short = reason.rsplit("; ", 1)[-1] if reason else "-"
+        return [f"({short})" if reason else "-", "", "", "", "", ""]
+    return [
+        f"{option['type'].upper()} {option['strike']:g}", str(option["expiry"]), str(option["dte"]),
+        f"{option['delta']:+.2f}", f"{option['mid']:.2f}", f"{option['open_interest']:,.0f}",
+    ]
+
+
 def result_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """One ranked-table row: the cells the terminal shows, plus the data cells."""
     contract, expiry, dte, delta, mid, oi = option_cells(row.get("option"), row.get("no_option_reason"))
     debate = row.get("debate")
     return {
         "rank": row["rank"], "ticker": row["ticker"], "score": f"{row['score']:.1f}",
-        "direction": row["direction"], "flags": catalyst_flags(row.get("catalysts") or []),
+        "direction": row["direction"], "flags": catalyst_flags(row.get("catalysts") or [], row.get("news_flag")),
         "contract": contract, "expiry": expiry, "dte": dte, "delta": delta, "mid": mid, "oi": oi,
         "debate": debate_cell(debate), "debate_status": (debate or {}).get("status", "none"),
         "saved": row.get("saved", True), **data_cells(row),

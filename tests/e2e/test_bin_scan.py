@@ -86,7 +86,7 @@ def test_runs_and_show_print_a_stored_run(tmp_path):
     report = json.loads(first.stdout)
     runs = scan("runs", "--db", str(db), "--json", tmp_path=tmp_path)
     assert runs.returncode == 0
-    assert [r["run_id"] for r in json.loads(runs.stdout)] == [report["run_id"]]
+    assert [r["run_id"] for r in json.loads(runs.stdout)["runs"]] == [report["run_id"]]
     shown = scan("show", report["run_id"][:12], "--db", str(db), "--json", tmp_path=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["results"] == report["results"]

@@ -5,7 +5,7 @@ import collections
 import pytest
 
 from actors.errors import ConfigError
-from actors.fakes.ollama import _parser
+from actors.fakes.ollama import _parser, profile_values
 from actors.fakes.ollama_profile import Profile, ScriptEntry, parse_script, plan_outcome
 
 
@@ -93,6 +93,5 @@ def test_argv_round_trips_through_the_command_line():
     """Profile.to_argv() parsed by the CLI gives back the same profile."""
     profile = Profile(models=("m1", "m2:7b"), seed=5, latency_first=0.25, chunks=7, http_503=0.1,
                       script="ok*2,drop,ok*", hang_all=True)
-    args = vars(_parser().parse_args(profile.to_argv()))
-    values = {k: v for k, v in args.items() if k not in ("port", "log_limit", "log_level")}
+    values = profile_values(_parser().parse_args(profile.to_argv()))
     assert Profile.from_mapping(values) == profile

@@ -52,6 +52,7 @@ __all__ = [
     "EARNINGS_SOON_POINTS",
     "EARNINGS_UNKNOWN_POINTS",
     "apply_catalysts",
+    "earnings_flags",
     "next_earnings",
 ]
 
@@ -69,9 +70,15 @@ def next_earnings(earnings: Sequence[EarningsEvent], as_of: dt.date) -> Earnings
     return min(ahead, key=lambda e: e.date, default=None)
 
 
-def _earnings_flags(
-    earnings: tuple[EarningsEvent, ...] | None, as_of: dt.date, horizon_days: int
+def earnings_flags(
+    earnings: tuple[EarningsEvent, ...] | None, as_of: dt.date, horizon_days: int, *, expiry: dt.date | None = None
 ) -> list[Catalyst]:
+    """The earnings flags of one ticker for an option living ``horizon_days`` from ``as_of``.
+
+    ``expiry``, when a contract was chosen, is its expiry (``horizon_days`` then counts to it)
+    and the flags' text names it; without one the horizon is the top of the DTE window.
+    """
+    window = f"the contract's expiry {expiry}" if expiry is not None else f"the {horizon_days}-day horizon"
     if earnings is None:
         return [
             Catalyst(
@@ -89,7 +96,7 @@ def _earnings_flags(
         return [
             Catalyst(
                 kind="earnings_after_window",
-                detail=f"earnings {event.date}{when} in {days} days, after the {horizon_days}-day horizon",
+                detail=f"earnings {event.date}{when} in {days} days, after {window}",
                 adjustment=0.0,
                 date=event.date,
             )
@@ -97,8 +104,8 @@ def _earnings_flags(
     flags = [
         Catalyst(
             kind="earnings_before_expiry",
-            detail=f"earnings {event.date}{when} in {days} days, inside the {horizon_days}-day horizon: "
-            "event risk and IV crush",
+            detail=f"earnings {event.date}{when} in {days} days, "
+            f"{'before' if expiry is not None else 'inside'} {window}: event risk and IV crush",
             adjustment=EARNINGS_IN_WINDOW_POINTS,
             date=event.date,
         )
@@ -152,7 +159,7 @@ def apply_catalysts(
         for i, event in enumerate(earnings):
             if event.ticker != scored.ticker:
                 raise ValueError(f"earnings[{i}] is for {event.ticker!r}, not {scored.ticker!r}")
-    flags = _earnings_flags(earnings, as_of, horizon_days)
+    flags = earnings_flags(earnings, as_of, horizon_days)
     news_flag = _news_flag(news, headlines)
     if news_flag is not None:
         flags.append(news_flag)
