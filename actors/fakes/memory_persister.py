@@ -39,7 +39,7 @@ from actors.store.articles import ARTICLE_HANDLERS
 from actors.store.codec import describe, utc
 from actors.store.persister import PersisterStatistics
 from actors.store.reader import RunSummary
-from actors.store.resume import RESUMABLE_STATUSES, top_n_of
+from actors.store.resume import RESUMABLE_STATUSES, candidates_of
 from actors.store.schema import SCHEMA_VERSION, map_apsw_error, migrate
 from actors.store.writes import INTERRUPTED_REASON, OPEN_STATUSES
 from messages.debate import AgentOutcome, DebateFinished, DebateStatus
@@ -190,11 +190,11 @@ class MemoryPersister:
         self.runs[cmd.run_id] = attrs.evolve(
             run, status=RunStatus.PARTIAL, finished_at=None, status_reason="resuming its debates")
         results = sorted(checkpoint.results, key=lambda r: (r.rank, r.ticker))
+        debates = tuple(sorted((d for (rid, _), d in self.debates.items() if rid == cmd.run_id), key=lambda d: d.ticker))
         return ReopenedRun(
             run_id=cmd.run_id,
-            candidates=tuple(results[: top_n_of(self.settings.get(cmd.run_id))]),
-            debates=tuple(sorted((d for (rid, _), d in self.debates.items() if rid == cmd.run_id),
-                                 key=lambda d: d.ticker)),
+            candidates=candidates_of(results, debates, self.settings.get(cmd.run_id)),
+            debates=debates,
             saved=tuple(o for o in self.outcomes if o.run_id == cmd.run_id and o.thesis is not None and not o.failure),
             duration_seconds=float(run.duration_seconds or 0.0),
             previous_status=run.status.value,

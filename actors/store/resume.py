@@ -12,16 +12,19 @@ it as INTERRUPTED again, and it stays resumable.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import apsw
 
+from actors.core.ranking import debate_candidates
 from actors.errors import StoreError
 from actors.store.codec import time_text
 from actors.store.reader import StoreReader
 from messages.resume import ListResumable, ReopenedRun, ReopenRun
 from messages.scan import RunStatus
 
-__all__ = ["RESUMABLE_STATUSES", "list_resumable", "reopen_run", "top_n_of"]
+__all__ = ["RESUMABLE_STATUSES", "candidates_of", "list_resumable", "reopen_run", "top_n_of"]
 
 RESUMABLE_STATUSES = (RunStatus.PARTIAL.value, RunStatus.INTERRUPTED.value)
 
@@ -62,12 +65,30 @@ def reopen_run(conn: apsw.Connection, cmd: ReopenRun, owner: str | None) -> Reop
     saved = tuple(r.outcome for r in reader.theses(cmd.run_id) if r.outcome.thesis is not None and not r.outcome.failure)
     return ReopenedRun(
         run_id=cmd.run_id,
-        candidates=results[: top_n_of(settings_json)],
+        candidates=candidates_of(results, debates, settings_json),
         debates=debates,
         saved=saved,
         duration_seconds=float(duration or 0.0),
         previous_status=status,
     )
+
+
+def candidates_of(results: Sequence[Any], debates: Sequence[Any], settings_json: str | None) -> tuple[Any, ...]:
+    """The tickers the run debates, in rank order: the ones its scan chose by the rule
+    (:func:`~actors.core.ranking.debate_candidates` with the run's recorded ``top_n_ai_debate``
+    and ``debate_without_contract``; absent from older runs, which debated regardless of a
+    contract), and any other it has a debate row for."""
+    try:
+        recorded = json.loads(settings_json or "{}")
+    except ValueError:
+        recorded = {}
+    if not isinstance(recorded, dict):
+        recorded = {}
+    # A run recorded before debate_without_contract existed debated the best tickers, contract or not.
+    without = recorded.get("debate_without_contract", True) is True
+    chosen = {r.ticker for r in debate_candidates(results, top_n=top_n_of(settings_json), without_contract=without)}
+    chosen |= {d.ticker for d in debates}
+    return tuple(r for r in results if r.ticker in chosen)
 
 
 def top_n_of(settings_json: str | None) -> int:

@@ -55,7 +55,7 @@ async def test_a_partial_run_is_resumed_within_one_health_interval_of_the_llm_co
     final = daemon.memory.runs[run.id]
     assert (final.status, final.debates_requested, final.debates_completed) == (RunStatus.COMPLETED, 3, 3)
     assert len(daemon.memory.runs) == 1 and len(server.chats) == 9
-    assert {d.status for d in daemon.memory.debates.values()} == {DebateStatus.COMPLETED}
+    assert {d.status for d in daemon.memory.debates.values()} == {DebateStatus.COMPLETED}, [(d.ticker, d.status, d.reason) for d in daemon.memory.debates.values()]
 
 
 async def test_the_daemon_scores_the_news_queue_on_its_own_every_news_interval(autojump_clock):
