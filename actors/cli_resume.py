@@ -25,6 +25,7 @@ import trio
 
 from actors.app.resume import ResumeOutcome, resume_run
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from actors.cli_types import positive_int
 from actors.config import SOURCES, load_settings
 from actors.db_path import db_path_for
 from actors.debate.wiring import client_settings
@@ -52,7 +53,7 @@ def main_resume(argv: Sequence[str]) -> int:
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--ai-backend", help="ollama or claude")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any setting")
-    parser.add_argument("--top", type=int, metavar="N", help="rows to show")
+    parser.add_argument("--top", type=positive_int, metavar="N", help="rows to show (default 25)")
     parser.add_argument("--fail-on-partial", action="store_true", help="exit 3 when the run is still PARTIAL")
     parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     args = parser.parse_args(argv)
@@ -76,8 +77,7 @@ def main_resume(argv: Sequence[str]) -> int:
     if outcome is None:
         print(f"interrupted: run {run_id} is INTERRUPTED; resume it again later", file=sys.stderr)
         return EXIT_INTERRUPTED
-    render_report(detail_to_dict(load_run(db, run_id), db=str(db)), sys.stdout, top=args.top or 25,
-                  color=sys.stdout.isatty())
+    render_report(detail_to_dict(load_run(db, run_id), db=str(db)), sys.stdout, top=args.top or 25)
     print(f"run {run_id}: {outcome.status.value}, {outcome.completed} of {outcome.requested} debates complete "
           f"({outcome.resumed} resumed)", file=sys.stderr)
     if not outcome.saved:

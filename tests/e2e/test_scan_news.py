@@ -1,6 +1,7 @@
 """bin/scan --score-news against bin/fake-ollama with 30 % malformed replies; bin/scan news list / retry."""
 
 import json
+import re
 
 import apsw
 import pytest
@@ -28,8 +29,14 @@ def test_score_news_scores_every_recorded_article_despite_malformed_replies(tmp_
     assert statuses == {"scored": 4}  # AAPL's four recorded articles (MSFT has no recorded news)
     malformed = [r for r in fake_ollama.requests() if r.outcome == "malformed"]
     assert malformed  # the fault did fire, and the retries absorbed it
-    aapl = next(line for line in table.stdout.splitlines() if " AAPL " in line)
-    assert "NEWS+" in aapl or "NEWS-" in aapl
+    lines = table.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if " AAPL " in line)
+    aapl = [lines[first]]  # the row and its wrapped continuation lines (the flags cell wraps)
+    for line in lines[first + 1:]:
+        if not line.strip() or re.match(r"\s*\d+\s+[A-Z]", line) or line.startswith("legend"):
+            break
+        aapl.append(line)
+    assert "NEWS+" in " ".join(aapl) or "NEWS-" in " ".join(aapl), aapl
 
     run_id = conn.execute("SELECT id FROM scan_runs").fetchall()[0][0]
     shown = scan("show", run_id, "--db", str(db), "--json", tmp_path=tmp_path)

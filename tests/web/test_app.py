@@ -13,6 +13,7 @@ import trio
 from actors.cli import main
 from actors.config import Settings
 from actors.fakes.memory_persister import MemoryPersister
+from actors.report import SCHEMA_VERSION
 from actors.secrets import Secret
 from actors.system import open_system
 from actors.web.actions import ActionResult, SystemActions
@@ -133,7 +134,9 @@ class TestApi:
         assert (await client.get("/api/runs/nope")).status_code == 404
 
     async def test_api_runs_and_healthz(self, client):
-        runs = (await client.get("/api/runs")).json()
+        document = (await client.get("/api/runs")).json()
+        runs = document["runs"]
+        assert document["schema_version"] == SCHEMA_VERSION
         assert [r["run_id"] for r in runs] == [RUN_ID] and runs[0]["status"] == "COMPLETED"
         assert (await client.get("/healthz")).json() == {"ok": True, "events": 0}
 

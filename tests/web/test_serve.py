@@ -109,7 +109,7 @@ def _serve_and_stop(proc: subprocess.Popen) -> None:
                 break
         assert url is not None
         with httpx.Client(base_url=url, timeout=10, trust_env=False) as http:
-            assert [r["run_id"] for r in http.get("/api/runs").json()] == [RUN_ID]
+            assert [r["run_id"] for r in http.get("/api/runs").json()["runs"]] == [RUN_ID]
             system = http.get("/system").text
             assert "no daemon attached: showing the database only" in system
             assert "Scan now" not in http.get("/").text

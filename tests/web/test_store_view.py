@@ -18,4 +18,4 @@ async def test_report_is_the_show_json_document(stored_db, capsys):
 async def test_runs_are_the_runs_json_list(stored_db, capsys):
     """``RunStore.runs`` is exactly what ``bin/scan runs --json`` prints."""
     assert main(["runs", "--db", str(stored_db), "--json"]) == 0
-    assert await RunStore(stored_db).runs() == json.loads(capsys.readouterr().out)
+    assert await RunStore(stored_db).runs() == json.loads(capsys.readouterr().out)["runs"]
