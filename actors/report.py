@@ -254,13 +254,15 @@ def advice(report: Mapping[str, Any], *, backend: str | None = None) -> str | No
     if report.get("unsaved"):
         return (f"Run is PARTIAL: not everything could be saved ({reason}). "
                 "Rows marked (unsaved) exist only in this output.")
+    resume = f"`bin/scan resume {report['run_id']}` (or bin/daemon, on its own once the LLM is back)"
     hints = {
-        "llm_unreachable": "start Ollama (`ollama serve`), then run the same `bin/scan` command again",
-        "llm_not_responding": "check that Ollama answers (`ollama ps`), then run the same `bin/scan` command again",
-        "model_missing": "pull the model (`ollama pull MODEL`, MODEL being ollama_model), then scan again",
-        "unauthorized": "set ANTHROPIC_API_KEY (or anthropic_api_key_file) to a valid key, then scan again",
-        "llm_stopped_responding": "check the LLM server, then run the same `bin/scan` command again",
-        "deadline": "scan again with `--set ai_debate_phase_timeout=1200` or `--set top_n_ai_debate=5`",
+        "llm_unreachable": f"start Ollama (`ollama serve`), then {resume}",
+        "llm_not_responding": f"check that Ollama answers (`ollama ps`), then {resume}",
+        "model_missing": f"pull the model (`ollama pull MODEL`, MODEL being ollama_model), then {resume}",
+        "unauthorized": f"set ANTHROPIC_API_KEY (or anthropic_api_key_file) to a valid key, then {resume}",
+        "llm_stopped_responding": f"check the LLM server, then {resume}",
+        "deadline": f"{resume} continues where the phase deadline stopped (`--set ai_debate_phase_timeout=1200` "
+                    "gives it longer)",
     }
     hint = next((text for key, text in hints.items() if key in reason), None)
     # The reason itself is on the status line just above; it is not repeated here.
