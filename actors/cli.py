@@ -33,10 +33,15 @@ class _Parser(argparse.ArgumentParser):
 
 def _scan_parser() -> _Parser:
     p = _Parser(prog="bin/scan", description="Scan a universe, pick option contracts, debate the best with an LLM.",
-                epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one.")
+                epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN_ID` prints one; "
+                       "`bin/scan universes` lists the shipped ticker lists.")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
-    p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
-    p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
+    p.add_argument("--source", help="market data: live (default; Cboe, Nasdaq, RSS), snapshot[:DIR] (recorded), "
+                                    "or sim (synthetic)")
+    p.add_argument("--record", type=Path, metavar="DIR", help="save the live run's raw answers in DIR (replay: "
+                                                               "--source snapshot:DIR)")
+    p.add_argument("--refresh", action="store_true", help="ask the live sources again, ignoring today's cache")
+    p.add_argument("--universe", help="comma-separated tickers (AAPL,MSFT) or a shipped list (see `bin/scan universes`)")
     p.add_argument("--universe-file", type=Path, help="file with one ticker per line (# comments allowed)")
     p.add_argument("--universe-size", help="number of tickers for --source sim")
     p.add_argument("--seed", help="seed of the synthetic market")
@@ -68,6 +73,13 @@ def _read_universe_file(path: Path) -> str:
     return ",".join(tickers)
 
 
+def _snapshot_dir(text: str) -> str:
+    path = Path(text).expanduser()
+    if not text or not path.is_dir():
+        raise UsageError(f"--source snapshot:DIR: {text!r} is not a directory (a folder saved by --record DIR)")
+    return str(path)
+
+
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
     flags: dict[str, Any] = {}
     if args.demo:
@@ -76,6 +88,12 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None:
             flags[name] = value
+    if args.source is not None and args.source.startswith("snapshot:"):  # a recording: --source snapshot:DIR
+        flags["source"], flags["snapshot_dir"] = "snapshot", _snapshot_dir(args.source.partition(":")[2])
+    if args.record is not None:
+        flags["record_dir"] = str(args.record)
+    if args.refresh:
+        flags["cache_mode"] = "refresh"
     if args.universe_file is not None:
         if args.universe:
             raise UsageError("give --universe or --universe-file, not both")
@@ -143,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.cli_runs import main_show
 
             return main_show(argv[1:])
+        if argv[:1] == ["universes"]:
+            from actors.cli_live import main_universes
+
+            return main_universes(argv[1:])
         args = _scan_parser().parse_args(argv)
         settings = load_settings(config_file=args.config, flags=_flags(args))
         if args.print_config:

@@ -90,9 +90,12 @@ class Fetcher:
         self.provider = provider
         #: True when the provider computes its answers here, without I/O (see the module docstring).
         self.in_process = bool(getattr(provider, "in_process", False))
+        #: True when the provider retries and times out each request itself, per host (live):
+        #: no second layer of retries, and no timeout around its rate-limit queue.
+        self.provider_retries = bool(getattr(provider, "handles_retries", False))
         self._limiter = trio.CapacityLimiter(concurrency)
         self._rate = MinInterval(1.0 / rate if (rate := getattr(provider, "requests_per_second", 0)) else 0.0)
-        self._retry_delays = tuple(retry_delays)
+        self._retry_delays = () if self.provider_retries else tuple(retry_delays)
         self._timeout = timeout
         self._horizon = dt.timedelta(days=earnings_horizon_days)
         self._done = self._calls = self._retries = self._errors = 0
@@ -232,6 +235,8 @@ class Fetcher:
                 if self.in_process:
                     return await fn()
                 await self._rate.wait()
+                if self.provider_retries:
+                    return await fn()
                 with trio.fail_after(self._timeout):
                     return await fn()
             except trio.TooSlowError:
@@ -246,7 +251,8 @@ class Fetcher:
                     await trio.sleep(delay)
                     continue
             self._errors += 1
-            level = logging.DEBUG if exc.kind == "missing" else logging.INFO
+            # "quiet": a host known to be down, already reported once (not once per ticker).
+            level = logging.DEBUG if exc.kind == "missing" or getattr(exc, "quiet", False) else logging.INFO
             logger.log(level, "%s %s: %s (%s)", ticker, piece.value, exc.message, exc.kind)
             errors.append(DataError(ticker=ticker, piece=piece, kind=exc.kind, message=exc.message))
             return None

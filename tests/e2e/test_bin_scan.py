@@ -9,6 +9,8 @@ from pathlib import Path
 import apsw
 import pytest
 
+from actors.fakes.offline import OFFLINE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +21,8 @@ def scan(*args: str, tmp_path: Path, env: dict | None = None, timeout: float = 1
         "HOME": str(tmp_path / "home"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        **OFFLINE_ENV,
         **(env or {}),
     }
     return subprocess.run(
@@ -101,7 +105,7 @@ def test_runs_and_show_print_a_stored_run(tmp_path):
     [
         (["--set", "ai_debate_concurrency=0"], {}, "ai_debate_concurrency: expected a value >= 1"),
         ([], {"OPTION_ALPHA_AI_RETRY_DELAYS": "2,four"}, "from env OPTION_ALPHA_AI_RETRY_DELAYS"),
-        (["--source", "yahoo"], {}, "source: expected one of snapshot, sim"),
+        (["--source", "yahoo"], {}, "source: expected one of live, snapshot, sim"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
     ],
 )
@@ -169,7 +173,7 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(tmp_path, fake_ollama):
 
     fake_ollama.configure(latency_first=30.0)
     db = tmp_path / "i.db"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), **OFFLINE_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "actors.cli", "--source", "sim", "--universe-size", "20", "--db", str(db),
          "--set", f"ollama_host={fake_ollama.url}"],
