@@ -32,9 +32,10 @@ def fast_policy(**overrides) -> HostPolicy:
 
 def make_provider(handler: Callable[[httpx.Request], object], tmp_path: Path, **overrides) -> LiveProvider:
     policy = overrides.pop("policy", fast_policy())
-    config = LiveConfig(cboe_base_url=BASE, nasdaq_base_url=NASDAQ, news_feed_url=NEWS, cboe=policy, nasdaq=policy,
-                        news=policy, cache_dir=tmp_path / "cache", transport=httpx.MockTransport(handler),
-                        day=lambda: DAY, **overrides)
+    options = {"cboe_base_url": BASE, "nasdaq_base_url": NASDAQ, "news_feed_url": NEWS, "cboe": policy,
+               "nasdaq": policy, "news": policy, "cache_dir": tmp_path / "cache",
+               "transport": httpx.MockTransport(handler), "day": lambda: DAY, **overrides}
+    config = LiveConfig(**options)
     return LiveProvider(config=config)
 
 
