@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from actors.report import advice, catalyst_flags, debate_cell, option_cells
+from actors.report import advice, age_cell, catalyst_flags, debate_cell, option_cells
 from messages.progress import PhaseFinished, PhaseProgress, PhaseStarted
 
 
@@ -91,7 +91,7 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
     for name, justify, min_width in [
         ("#", "right", None), ("ticker", "left", None), ("score", "right", None), ("dir", "left", None),
         ("catalysts", "left", 6), ("contract", "left", 16), ("delta", "right", None),
-        ("mid", "right", None), ("OI", "right", None), ("debate", "left", 10),
+        ("mid", "right", None), ("OI", "right", None), ("age", "right", None), ("debate", "left", 10),
     ]:
         if narrow and name in ("delta", "mid", "OI"):
             continue
@@ -104,7 +104,7 @@ def render_report(report: Mapping[str, Any], stream: TextIO, *, top: int | None,
         cells = [str(row["rank"]), row["ticker"], f"{row['score']:.1f}", row["direction"],
                  catalyst_flags(row["catalysts"]), contract]
         cells += [] if narrow else [delta, mid, oi]
-        table.add_row(*cells, debate_cell(row.get("debate")))
+        table.add_row(*cells, age_cell(row), debate_cell(row.get("debate")))
     console.print(table)
     shown = len(results)
     total = len(report["results"])

@@ -172,8 +172,15 @@ ALTER TABLE ai_theses ADD COLUMN prompt_seconds REAL;
 ALTER TABLE ai_theses ADD COLUMN load_seconds REAL;
 """
 
+# Age of data (issue 13, live13): each row's quote age in seconds (NULL: no chain) and its data
+# flags as a JSON list ('["mixed-dates"]'; NULL on rows written before).
+_MIGRATION_live = """
+ALTER TABLE ticker_scores ADD COLUMN quote_age_s REAL;
+ALTER TABLE ticker_scores ADD COLUMN data_flags_json TEXT;
+"""
+
 #: Forward migrations; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_live)
 #: The newest schema this code knows.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -76,6 +76,12 @@ def test_snapshot_recommends_a_real_contract_from_the_recorded_aapl_chain(tmp_pa
     report = json.loads(result.stdout)
     aapl = next(r for r in report["results"] if r["ticker"] == "AAPL")
     assert aapl["as_of"] == "2026-07-24"
+    # The recorded chain (24 July) is a session newer than the recorded chart (to 23 July): the
+    # row is aligned on the chain's underlying price and flagged; the quote's age is counted.
+    chain = json.loads((ROOT / "actors/providers/snapshot_data/cboe/cboe_options_AAPL.json").read_text())
+    if aapl["option"] is not None:
+        assert aapl["last_close"] == chain["data"]["current_price"]
+        assert aapl["data_flags"] == ["mixed-dates"] and aapl["quote_age_s"] > 0
     if aapl["direction"] == "neutral":
         assert aapl["no_option_reason"].startswith("neutral")
     else:
