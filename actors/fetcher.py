@@ -22,6 +22,10 @@ any provider.
 Failures are per ticker and per piece (:class:`~messages.market.DataError`); only
 ``ProviderUnavailable`` (transport, timeout, HTTP error) is retried, with
 ``fetch_retry_delays``. Malformed data and missing pieces are final and never crash the scan.
+A provider that retries and times out each request itself, per host (``handles_retries``:
+the live provider, whose rate-limit queue is no "timeout") gets neither a second layer of
+retries nor a timeout around its calls; an error it marks ``quiet`` (a host known to be
+down, reported once when it went down) is logged at DEBUG, not once per ticker at INFO.
 On cancellation the workers stop at once; nothing is half-sent.
 """
 
