@@ -21,7 +21,9 @@ QQQ       none (DataNotAvailable)                      Yahoo v7 (2025-02-21)
 AAPL: the chain is the 2026-07-24 session (last trade 15:59:59, file stamped 03:44 UTC the
 next day); the Cboe chart's last bar is 2026-07-23, one session earlier. No recorded history has
 the 07-24 bar, and the Cboe chart is by far the closest (Stooq ends 2026-01-09, Yahoo
-2020-11-06), so it is used as is and its as-of stays 2026-07-23. For MSFT/NVDA/TSLA the Stooq
+2020-11-06), so it is used as is and its as-of stays 2026-07-23; the scan aligns AAPL's row on
+the chain (its day and underlying price) and flags it ``mixed-dates``
+(:func:`actors.core.ranking.align_dates`), as for any chain and history of different days. For MSFT/NVDA/TSLA the Stooq
 CSVs end years after the Yahoo charts (2022/2023), so Stooq wins; the Yahoo charts stay in the
 package as parser fixtures. News: Yahoo search for AAPL and QQQ; other tickers have none (``()``).
 

@@ -1,9 +1,10 @@
 """The per-host circuit breaker: a dead host costs one short wait, not one per ticker.
 
-``failures`` consecutive transport failures (connection refused, DNS, timeout, 5xx) open it for
-``cooldown`` seconds (trio clock); while open every request to the host fails at once. After the
-cooldown one request is let through (half-open): success closes it, failure opens it again.
-Any answer below 500 from the host counts as success (the host is up, whatever it said).
+``failures`` consecutive transport failures (connection refused, DNS, timeout, 5xx, and 429: a
+host that keeps refusing us is as good as down) open it for ``cooldown`` seconds (trio clock);
+while open every request to the host fails at once. After the cooldown one request is let
+through (half-open): success closes it, failure opens it again. Any other answer below 500
+counts as success (the host is up, whatever it said).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ what happened                 what ``get`` does
 304 (conditional GET)         returns the cached body, its lifetime renewed
 429, 503                      retried after ``max(delay, Retry-After)`` (``retry_delays``);
                               a Retry-After beyond ``MAX_RETRY_AFTER`` gives up at once
-other 5xx, connect error,     retried after each of ``retry_delays``; each counts against
-timeout                       the host breaker
+other 5xx, connect error,     retried after each of ``retry_delays``; each (and each 429)
+timeout                       counts against the host breaker
 404, 410 (``missing_statuses``) ``not_found(...)`` of the caller (UnknownTicker or
                               DataNotAvailable), no retry, cached by kind
 other 4xx                     ProviderUnavailable, no retry
@@ -133,7 +133,7 @@ class HostClient:
         cached = self.cache.get(url, day=day) if self.cache is not None else None
         if isinstance(cached, CachedFailure):
             logger.debug("%s %s: cached failure for %s: %s", ticker, piece, url, cached.message)
-            raise _error_of_kind(cached.kind, ticker, piece, cached.message, not_found)
+            raise _error_of_kind(cached.kind, ticker, piece, cached.message)
         if isinstance(cached, CachedBody) and cached.fresh:
             return cached.body
         conditional = dict(headers or {})
@@ -204,9 +204,10 @@ class HostClient:
         if response.status_code >= 500:
             failure = self._transport_failure(f"{self.host} answered HTTP {response.status_code}")
             return failure, _retry_after(response) if response.status_code == 503 else None, response
+        if response.status_code == 429:  # counts against the breaker: a host that keeps refusing us is "blocked"
+            failure = self._transport_failure(f"{self.host} answered HTTP 429 (too many requests)")
+            return failure, _retry_after(response) or 0.0, response
         self.breaker.record_success()
-        if response.status_code == 429:
-            return f"{self.host} answered HTTP 429 (too many requests)", _retry_after(response) or 0.0, response
         return None, None, response
 
     def _transport_failure(self, description: str) -> str:
@@ -239,8 +240,8 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
-def _error_of_kind(kind: str, ticker: str, piece: str, message: str,
-                   not_found: Callable[[str, str, str], ProviderError]) -> ProviderError:
+def _error_of_kind(kind: str, ticker: str, piece: str, message: str) -> ProviderError:
+    """The error a cached failure of ``kind`` stands for, marked as cached."""
     by_kind: dict[str, Callable[[str, str, str], ProviderError]] = {
         "unknown_ticker": UnknownTicker, "missing": DataNotAvailable, "malformed": MalformedData,
     }

@@ -129,6 +129,22 @@ async def test_a_dead_host_costs_one_short_wait_not_one_per_ticker(autojump_cloc
     await host.aclose()
 
 
+async def test_a_host_that_keeps_answering_429_is_treated_as_blocked(autojump_clock, caplog):
+    """429 after 429 (Retry-After 2): the third opens the breaker; the next ticker fails at once without
+    a request, instead of every ticker spending its whole retry schedule on 429s."""
+    caplog.set_level(logging.WARNING, logger="actors.providers.live.http")
+    handler, times = scripted(*[(429, {"Retry-After": "2"})] * 100)
+    host = client(handler, breaker_failures=3)
+    with pytest.raises(HostDown):
+        await get(host, "A")
+    with pytest.raises(HostDown):
+        await get(host, "B")
+    assert times == [0.0, 2.0, 4.0]
+    (warning,) = caplog.records
+    assert "HTTP 429" in warning.getMessage() and "blocked" in warning.getMessage()
+    await host.aclose()
+
+
 async def test_after_the_cooldown_one_trial_request_closes_the_breaker(autojump_clock):
     """Open breaker: fast failures; after the cooldown one request goes, succeeds, and the host is used again."""
     handler, times = scripted(httpx.ConnectError, httpx.ConnectError, 200, 200)

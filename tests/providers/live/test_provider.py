@@ -14,7 +14,7 @@ from actors.errors import MalformedData, UnknownTicker
 from actors.providers.live.http import USER_AGENT
 from actors.providers.snapshot import SnapshotProvider
 
-from .conftest import RSS, make_provider, recorded
+from .conftest import make_provider, recorded
 
 
 async def test_history_and_chain_are_the_snapshots_own_parse_of_the_same_bytes(serve_recorded, tmp_path):
