@@ -65,6 +65,13 @@ class Settings:
     cboe_rate: float = field(default=4.0, metadata={"min_exclusive": 0, "max": 100})
     nasdaq_rate: float = field(default=1.0, metadata={"min_exclusive": 0, "max": 100})
     news_rate: float = field(default=2.0, metadata={"min_exclusive": 0, "max": 100})
+    #: SEC EDGAR 8-K filings as a second headline source, on when set: the SEC requires a declared
+    #: User-Agent naming you and a contact, e.g. "Jane Doe jane@example.com".
+    edgar_user_agent: str = ""
+    edgar_feed_url: str = ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={symbol}"
+                           "&type=8-K&dateb=&owner=include&count=20&output=atom")
+    #: The SEC allows at most 10 requests per second.
+    edgar_rate: float = field(default=5.0, metadata={"min_exclusive": 0, "max": 10})
     #: Consecutive transport failures that open a host's breaker, and how long it stays open.
     host_breaker_failures: int = field(default=3, metadata={"min": 1})
     host_breaker_cooldown: float = field(default=60.0, metadata={"min_exclusive": 0})
@@ -379,16 +386,21 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"ai_first_chunk_timeout ({s.ai_first_chunk_timeout}) must not exceed ai_request_timeout "
             f"({s.ai_request_timeout})" + where("ai_first_chunk_timeout", "ai_request_timeout")
         )
-    if "{symbol}" not in s.news_feed_url:
-        raise ConfigError(f"news_feed_url: expected a URL template containing {{symbol}}, got {s.news_feed_url!r}"
-                          + where("news_feed_url"))
+    for name in ("news_feed_url", "edgar_feed_url"):
+        if "{symbol}" not in getattr(s, name):
+            raise ConfigError(f"{name}: expected a URL template containing {{symbol}}, got {getattr(s, name)!r}"
+                              + where(name))
+    if s.edgar_user_agent and "@" not in s.edgar_user_agent:
+        raise ConfigError(f"edgar_user_agent: the SEC requires a contact e-mail address in it, got "
+                          f"{s.edgar_user_agent!r}" + where("edgar_user_agent"))
     if s.record_dir is not None and s.source != "live":
         raise ConfigError(f"record_dir: only a live scan can be recorded, this one is source = {s.source}"
                           + where("record_dir", "source"))
     if s.snapshot_dir is not None and s.source != "snapshot":
         raise ConfigError(f"snapshot_dir: a recording is replayed with source = snapshot, not {s.source}"
                           + where("snapshot_dir", "source"))
-    for name in ("ollama_host", "anthropic_base_url", "cboe_base_url", "nasdaq_base_url", "news_feed_url"):
+    for name in ("ollama_host", "anthropic_base_url", "cboe_base_url", "nasdaq_base_url", "news_feed_url",
+                 "edgar_feed_url"):
         url = getattr(s, name)
         if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
             raise ConfigError(f"{name}: expected an http:// or https:// URL, got {url!r}" + where(name))

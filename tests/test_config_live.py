@@ -31,6 +31,8 @@ def test_live_is_the_default_source_with_conservative_host_rates():
         ({"cboe_base_url": "cdn.cboe.com"}, "cboe_base_url: expected an http:// or https:// URL"),
         ({"cboe_rate": "0"}, "cboe_rate: expected a value > 0"),
         ({"cache_mode": "sometimes"}, "cache_mode: expected one of use, refresh, off"),
+        ({"edgar_user_agent": "option-alpha"}, "edgar_user_agent: the SEC requires a contact e-mail address"),
+        ({"edgar_rate": "20"}, "edgar_rate: expected a value <= 10"),
         ({"source": "sim", "record_dir": "/tmp/x"}, "record_dir: only a live scan can be recorded"),
         ({"source": "live", "snapshot_dir": "/tmp/x"}, "snapshot_dir: a recording is replayed with source = snapshot"),
     ],

@@ -34,7 +34,7 @@ weekday is a recorded day gets the events in it (``()`` when none); any other wi
 A recording made by ``bin/scan --record DIR`` (``--source snapshot:DIR``) is read by the same
 layout: every ``cboe/cboe_chart_historical_<T>.json`` is ``<T>``'s history, every
 ``cboe/cboe_options_<T>.json`` its chain, every ``rss/rss_<T>.xml`` its headlines (RSS, parsed
-like the live feed) and every ``nasdaq_earnings/nasdaq_earnings_<day>.json`` a calendar day.
+like the live feed; ``rss/edgar_<T>.xml`` its 8-K filings, after them) and every ``nasdaq_earnings/nasdaq_earnings_<day>.json`` a calendar day.
 The files found this way come on top of the map above (the packaged data has the same names). Symbols that appear only in the calendar are known tickers whose other
 pieces raise DataNotAvailable; any other symbol raises UnknownTicker.
 
@@ -101,12 +101,13 @@ _LAYOUT: tuple[tuple[str, str, str, _Parser, str], ...] = (
     ("cboe", "cboe_chart_historical_", ".json", parse_cboe_chart, "history"),
     ("cboe", "cboe_options_", ".json", parse_cboe_chain, "chain"),
     ("rss", "rss_", ".xml", parse_rss_news, "news"),
+    ("rss", "edgar_", ".xml", parse_rss_news, "edgar"),
 )
 
 
 def _discover(root: Any) -> tuple[dict[str, dict[str, tuple[str, _Parser]]], tuple[str, ...]]:
     """The tables of a folder: the packaged map plus every file in the recorded layout; the calendar days."""
-    tables = {"history": dict(_HISTORY), "chain": dict(_CHAIN), "news": dict(_NEWS)}
+    tables = {"history": dict(_HISTORY), "chain": dict(_CHAIN), "news": dict(_NEWS), "edgar": {}}
     for folder, prefix, suffix, parse, piece in _LAYOUT:
         directory = root.joinpath(folder)
         if not directory.is_dir():
@@ -142,6 +143,7 @@ class SnapshotProvider:
         self._today = today
         tables, self._calendar_files = _discover(self._root)
         self._history, self._chain, self._news = tables["history"], tables["chain"], tables["news"]
+        self._edgar = tables["edgar"]
         self._universe = tuple(sorted(set(self._history) | set(self._chain) | set(self._news)))
         self._cache: dict[tuple[str, str], Any] = {}
         self._calendar: dict[dt.date, EarningsDay] | None = None
@@ -158,10 +160,11 @@ class SnapshotProvider:
         return await self._piece(ticker, "chain", self._chain)
 
     async def news(self, ticker: str) -> tuple[Headline, ...]:
+        """The recorded headlines, then the recorded EDGAR filings (``rss/edgar_<T>.xml``), if any."""
         ticker = await self._enter(ticker, "news")
-        if ticker not in self._news:
-            return ()
-        return self._load(ticker, "news", self._news[ticker])
+        parts = [(key, table[ticker]) for key, table in (("news", self._news), ("edgar", self._edgar))
+                 if ticker in table]
+        return tuple(h for key, source in parts for h in self._load(ticker, key, source))
 
     async def earnings(self, ticker: str, start: dt.date, end: dt.date) -> tuple[EarningsEvent, ...] | None:
         """Events in ``[start, end]`` when every weekday of it is a recorded calendar day, else None."""

@@ -54,6 +54,11 @@ class LiveConfig:
     cboe: HostPolicy = HostPolicy(rate=4.0, burst=4)
     nasdaq: HostPolicy = HostPolicy(rate=1.0, burst=1)
     news: HostPolicy = HostPolicy(rate=2.0, burst=2)
+    #: SEC EDGAR 8-K Atom feeds as a second headline source: on when the declared User-Agent is set.
+    edgar_user_agent: str = ""
+    edgar_feed_url: str = ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={symbol}"
+                           "&type=8-K&dateb=&owner=include&count=20&output=atom")
+    edgar: HostPolicy = HostPolicy(rate=5.0, burst=5)
     #: None: the default cache folder (``$CACHE_DIRECTORY``, ``$XDG_CACHE_HOME/option-alpha``).
     cache_dir: Path | None = None
     cache_mode: str = "use"
@@ -123,11 +128,39 @@ class LiveProvider:
         return self._parse(url, body, "chain", ticker, parse_cboe_chain, ticker)
 
     async def news(self, ticker: str) -> tuple[Headline, ...]:
+        """The headline feed's items, then (when EDGAR is on) the ticker's 8-K filings.
+
+        With two sources, one failing still gives the other's items (the failure is logged); both
+        failing raise the headline feed's error."""
         ticker = self._symbol(ticker, "news")
-        url = sources.news_url(self.config.news_feed_url, ticker)
-        body = await self.host(url, self.config.news).get(
-            url, ticker=ticker, piece="news", day=None, not_found=DataNotAvailable)
-        return self._parse(url, body, "news", ticker, parse_rss_news, ticker)
+        if not self.config.edgar_user_agent:
+            return await self._feed(ticker, "news", self.config.news_feed_url, self.config.news, {})
+        outcomes: dict[str, tuple[Headline, ...] | ProviderError] = {}
+
+        async def one(kind: str, template: str, policy: HostPolicy, headers: dict[str, str]) -> None:
+            try:
+                outcomes[kind] = await self._feed(ticker, kind, template, policy, headers)
+            except ProviderError as exc:
+                outcomes[kind] = exc
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(one, "news", self.config.news_feed_url, self.config.news, {})
+            nursery.start_soon(one, "edgar", self.config.edgar_feed_url, self.config.edgar,
+                               {"User-Agent": self.config.edgar_user_agent})
+        feed, filings = outcomes["news"], outcomes["edgar"]
+        if isinstance(feed, ProviderError) and isinstance(filings, ProviderError):
+            raise feed
+        for kind, outcome in (("headline feed", feed), ("EDGAR", filings)):
+            if isinstance(outcome, ProviderError):
+                logger.info("%s news: %s failed (%s); using the other source", ticker, kind, outcome.message)
+        return tuple(h for o in (feed, filings) if not isinstance(o, ProviderError) for h in o)
+
+    async def _feed(self, ticker: str, kind: str, template: str, policy: HostPolicy,
+                    headers: dict[str, str]) -> tuple[Headline, ...]:
+        url = sources.news_url(template, ticker)
+        body = await self.host(url, policy).get(
+            url, ticker=ticker, piece="news", day=None, not_found=DataNotAvailable, headers=headers or None)
+        return self._parse(url, body, kind, ticker, parse_rss_news, ticker)
 
     async def earnings(self, ticker: str, start: dt.date, end: dt.date) -> tuple[EarningsEvent, ...] | None:
         """Events in ``[start, end]`` when every weekday of it is known, else None (see the module docstring)."""
@@ -163,7 +196,7 @@ class LiveProvider:
         try:
             value = parse(body, ticker=ticker)
         except MalformedData as exc:  # remembered briefly (the body is not reused), then asked again
-            self.cache.put_failure(url, day=self.config.day() if piece != "news" else None,
+            self.cache.put_failure(url, day=None if piece in ("news", "edgar") else self.config.day(),
                                    kind=exc.kind, message=exc.message)
             raise
         self._record(piece, key, body)

@@ -8,6 +8,7 @@ Cboe       ``{cboe_base_url}/api/global/delayed_quotes/charts/historical/     da
 Cboe       ``{cboe_base_url}/api/global/delayed_quotes/options/{SYM}.json``   chain with IV, Greeks
 Nasdaq     ``{nasdaq_base_url}/api/calendar/earnings?date=YYYY-MM-DD``        one day's earnings
 news       ``news_feed_url`` with ``{symbol}`` (Yahoo Finance RSS by default) headlines
+EDGAR      ``edgar_feed_url`` with ``{symbol}`` (SEC 8-K Atom; optional)      8-K filings as news
 =========  =================================================================  =====================
 
 Cboe spells indices with a leading underscore (``_SPX``). Nasdaq answers only requests that
@@ -80,5 +81,6 @@ def record_path(kind: str, key: str) -> str:
         "chain": f"cboe/cboe_options_{key}.json",
         "earnings": f"nasdaq_earnings/nasdaq_earnings_{key}.json",
         "news": f"rss/rss_{key}.xml",
+        "edgar": f"rss/edgar_{key}.xml",
     }
     return paths[kind]
