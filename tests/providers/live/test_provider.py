@@ -180,3 +180,23 @@ async def test_a_recorded_run_replays_the_same_pieces_offline(serve_recorded, tm
         assert await replay.news(ticker) == news
         assert await replay.earnings("STZ", *window) == earnings
     assert set(replay.default_universe()) >= {"AAPL", "CLX"}
+
+
+async def test_a_calendar_day_whose_first_asker_was_cancelled_is_asked_again(autojump_clock, tmp_path):
+    """The ticker that started a day's request is cancelled mid-request: the day is not left 'unknown';
+    the next ticker asks it again and gets the events."""
+    asked: list[httpx.Request] = []
+    inner = nasdaq_handler([])
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        await trio.sleep(5)
+        return inner(request)
+
+    live = make_provider(slow, tmp_path)
+    day = dt.date(2024, 7, 2)
+    with trio.move_on_after(1):
+        await live.earnings("STZ", day, day)
+    assert await live.earnings("STZ", day, day) == await SnapshotProvider().earnings("STZ", day, day)
+    assert len(asked) == 2
+    await live.aclose()
