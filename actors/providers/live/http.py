@@ -44,18 +44,20 @@ __all__ = ["HostClient", "HostDown", "HostPolicy", "USER_AGENT", "user_agent"]
 
 logger = logging.getLogger(__name__)
 
-PROJECT_URL = "https://github.com/option-alpha/option-alpha"
 #: The longest Retry-After we wait for; beyond it the piece fails (the host asks for a pause).
 MAX_RETRY_AFTER = 60.0
 
 
 def user_agent() -> str:
-    """``option-alpha/<version> (+<project url>)``: honest about what is asking."""
+    """``option-alpha/<version> (+<project url>)``: honest about what is asking. The URL is the
+    first ``[project.urls]`` entry of the installed package; none is declared yet, and an
+    invented one would not be honest, so until then it is ``option-alpha/<version>``."""
     try:
-        version = metadata.version("option-alpha")
+        meta = metadata.metadata("option-alpha")
     except metadata.PackageNotFoundError:
-        version = "0.1.0"
-    return f"option-alpha/{version} (+{PROJECT_URL})"
+        return "option-alpha/0.1.0"
+    urls = [entry.split(",", 1)[-1].strip() for entry in meta.get_all("Project-URL") or []]
+    return f"option-alpha/{meta['Version']}" + (f" (+{urls[0]})" if urls else "")
 
 
 USER_AGENT = user_agent()
