@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 #: The longest Retry-After we wait for; beyond it the piece fails (the host asks for a pause).
 MAX_RETRY_AFTER = 60.0
+#: Seconds to open a connection (capped by the policy's timeout).
+CONNECT_TIMEOUT = 5.0
 
 
 def user_agent() -> str:
@@ -93,7 +95,6 @@ class HostClient:
         cache: HttpCache | None = None,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        offline_hint: str = "",
     ) -> None:
         self.host = host
         self.policy = policy
@@ -103,7 +104,6 @@ class HostClient:
         self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **(headers or {})}
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._offline_hint = offline_hint
         #: Requests sent (not cache hits), for statistics and the request-count bench.
         self.requests = 0
 
@@ -111,7 +111,10 @@ class HostClient:
         if self._client is None:
             limits = httpx.Limits(max_connections=self.policy.max_connections,
                                   max_keepalive_connections=self.policy.max_connections)
-            self._client = httpx.AsyncClient(headers=self._headers, timeout=httpx.Timeout(self.policy.timeout),
+            # A reachable host connects in well under a second: a blackholed one costs CONNECT_TIMEOUT,
+            # not the whole request timeout, before the breaker hears of it.
+            timeout = httpx.Timeout(self.policy.timeout, connect=min(self.policy.timeout, CONNECT_TIMEOUT))
+            self._client = httpx.AsyncClient(headers=self._headers, timeout=timeout,
                                              limits=limits, transport=self._transport, follow_redirects=True)
         return self._client
 
@@ -215,8 +218,8 @@ class HostClient:
     def _transport_failure(self, description: str) -> str:
         if self.breaker.record_failure(description):
             logger.warning("%s; not asking it again for %.0f s. Offline or blocked? "
-                           "Try `bin/scan --demo` (synthetic, offline) or `--source snapshot` (recorded data)%s",
-                           description, self.breaker.cooldown, self._offline_hint)
+                           "Try `bin/scan --demo` (synthetic, offline) or `--source snapshot` (recorded data)",
+                           description, self.breaker.cooldown)
         return description
 
     def _down_message(self) -> str:
