@@ -59,11 +59,16 @@ def _scan_parser() -> _Parser:
                 epilog="Other commands: `bin/scan runs` lists recent runs; `bin/scan show RUN|latest [TICKER]` "
                 "prints one run, or one ticker of it in full; `bin/scan resume RUN_ID` finishes its debates; "
                 "`bin/scan news list|retry` the news queue; `bin/scan serve` serves the dashboard over the "
-                "database. Installed, the same command is `option-alpha`.")
+                "database; `bin/scan universes` lists the shipped ticker lists. Installed, the same command is "
+                "`option-alpha`.")
     p.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     p.add_argument("--demo", action="store_true", help="offline scan of a synthetic 200-ticker market")
-    p.add_argument("--source", help="market data: snapshot (recorded real data) or sim (synthetic)")
-    p.add_argument("--universe", help="comma-separated tickers, e.g. AAPL,MSFT")
+    p.add_argument("--source", help="market data: live (default; Cboe, Nasdaq, RSS), snapshot[:DIR] (recorded), "
+                                    "or sim (synthetic)")
+    p.add_argument("--record", type=Path, metavar="DIR", help="save the live run's raw answers in DIR (replay: "
+                                                               "--source snapshot:DIR)")
+    p.add_argument("--refresh", action="store_true", help="ask the live sources again, ignoring today's cache")
+    p.add_argument("--universe", help="comma-separated tickers (AAPL,MSFT) or a shipped list (see `bin/scan universes`)")
     p.add_argument("--universe-file", type=Path, help="file with one ticker per line (# comments allowed)")
     p.add_argument("--universe-size", help="number of tickers for --source sim")
     p.add_argument("--seed", help="seed of the synthetic market")
@@ -99,6 +104,13 @@ def _read_universe_file(path: Path) -> str:
     return ",".join(tickers)
 
 
+def _snapshot_dir(text: str) -> str:
+    path = Path(text).expanduser()
+    if not text or not path.is_dir():
+        raise UsageError(f"--source snapshot:DIR: {text!r} is not a directory (a folder saved by --record DIR)")
+    return str(path)
+
+
 def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(settings given by their own flags, settings given with ``--set NAME=VALUE``)."""
     flags: dict[str, Any] = {}
@@ -109,6 +121,12 @@ def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
         value = getattr(args, name)
         if value is not None:
             flags[name] = value
+    if args.source is not None and args.source.startswith("snapshot:"):  # a recording: --source snapshot:DIR
+        flags["source"], flags["snapshot_dir"] = "snapshot", _snapshot_dir(args.source.partition(":")[2])
+    if args.record is not None:
+        flags["record_dir"] = str(args.record)
+    if args.refresh:
+        flags["cache_mode"] = "refresh"
     if args.universe_file is not None:
         if args.universe:
             raise UsageError("give --universe or --universe-file, not both")
@@ -193,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.cli_serve import main_serve
 
             return main_serve(argv[1:])
+        if argv[:1] == ["universes"]:
+            from actors.cli_live import main_universes
+
+            return main_universes(argv[1:])
         args = _scan_parser().parse_args(argv)
         flags, overrides = _flags(args)
         settings = load_settings(config_file=args.config, flags=flags, overrides=overrides)

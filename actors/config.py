@@ -29,7 +29,8 @@ __all__ = ["Settings", "load_settings", "default_config_path", "settings_snapsho
 ENV_PREFIX = "OPTION_ALPHA_"
 
 AI_BACKENDS = ("ollama", "claude", "none")
-SOURCES = ("snapshot", "sim")
+SOURCES = ("live", "snapshot", "sim")
+CACHE_MODES = ("use", "refresh", "off")
 
 
 def _choice(*allowed: str) -> dict[str, Any]:
@@ -41,7 +42,10 @@ class Settings:
     """The effective settings of a run. Construct with :func:`load_settings`."""
 
     # what to scan
-    source: str = field(default="snapshot", metadata=_choice(*SOURCES))
+    source: str = field(default="live", metadata=_choice(*SOURCES))
+    #: A recording to replay with ``source = snapshot`` (``--source snapshot:DIR``); None: the packaged one.
+    snapshot_dir: Path | None = None
+    #: Tickers, or one shipped list name (``sp100``, ``liquid``: see ``bin/scan universes``).
     universe: tuple[str, ...] = ()
     universe_size: int = field(default=200, metadata={"min": 1})
     seed: int = 7
@@ -57,6 +61,33 @@ class Settings:
     #: Worker processes that generate and score sim data: -1 auto (one per core from 2,500
     #: tickers), 0 in-process, N pinned. See actors.fetch_score.
     scan_workers: int = field(default=-1, metadata={"min": -1, "max": 64})
+
+    # live sources (source = live): where, how fast, the cache, recording
+    cboe_base_url: str = "https://cdn.cboe.com"
+    nasdaq_base_url: str = "https://api.nasdaq.com"
+    #: A URL template with ``{symbol}``: one RSS/Atom feed per ticker.
+    news_feed_url: str = "https://feeds.finance.yahoo.com/rss/2.0/headline?s={symbol}&region=US&lang=en-US"
+    #: Requests per second per host (token bucket; the burst is the rate rounded up).
+    cboe_rate: float = field(default=4.0, metadata={"min_exclusive": 0, "max": 100})
+    nasdaq_rate: float = field(default=1.0, metadata={"min_exclusive": 0, "max": 100})
+    news_rate: float = field(default=2.0, metadata={"min_exclusive": 0, "max": 100})
+    #: SEC EDGAR 8-K filings as a second headline source, on when set: the SEC requires a declared
+    #: User-Agent naming you and a contact, e.g. "Jane Doe jane@example.com".
+    edgar_user_agent: str = ""
+    edgar_feed_url: str = ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={symbol}"
+                           "&type=8-K&dateb=&owner=include&count=20&output=atom")
+    #: The SEC allows at most 10 requests per second.
+    edgar_rate: float = field(default=5.0, metadata={"min_exclusive": 0, "max": 10})
+    #: Consecutive transport failures that open a host's breaker, and how long it stays open.
+    host_breaker_failures: int = field(default=3, metadata={"min": 1})
+    host_breaker_cooldown: float = field(default=60.0, metadata={"min_exclusive": 0})
+    #: None: ``$CACHE_DIRECTORY`` or ``$XDG_CACHE_HOME/option-alpha`` (``~/.cache/option-alpha``).
+    cache_dir: Path | None = None
+    #: use (read and write), refresh (``--refresh``: write only), off.
+    cache_mode: str = field(default="use", metadata=_choice(*CACHE_MODES))
+    news_cache_ttl: float = field(default=900.0, metadata={"min": 0})
+    #: ``--record DIR``: save the live run's raw answers there in the snapshot layout.
+    record_dir: Path | None = None
 
     # option selection
     dte_min: int = field(default=30, metadata={"min": 0})
@@ -324,6 +355,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
     elif type_ == "tuple[str, ...]":
         items = _to_list(value, bad, "a list of ticker symbols")
         result = tuple(str(v).strip().upper() for v in items if str(v).strip())
+        if name == "universe":
+            result = _named_universe(result)
     elif type_ == "Path | None":
         if value in (None, ""):
             result = None
@@ -356,6 +389,15 @@ def _to_bool(value: Any, bad: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
         return value.strip().lower() in ("true", "yes", "on", "1")
     raise bad("true or false")
+
+
+def _named_universe(tickers: tuple[str, ...]) -> tuple[str, ...]:
+    """One item naming a shipped list (``sp100``) is that list; anything else is tickers."""
+    from actors.universes import load_universe, universe_names
+
+    if len(tickers) == 1 and tickers[0].lower() in universe_names():
+        return load_universe(tickers[0])
+    return tickers
 
 
 def _to_number(value: Any, kind: type, bad: Any, expected: str) -> Any:
@@ -437,7 +479,21 @@ def _check_relations(s: Settings, raw: Mapping[str, tuple[Any, str]]) -> None:
             f"{2 * s.ai_request_timeout}): an article is categorized, then scored, under one lease"
             + where("news_lease", "ai_request_timeout")
         )
-    for name in ("ollama_host", "anthropic_base_url"):
+    for name in ("news_feed_url", "edgar_feed_url"):
+        if "{symbol}" not in getattr(s, name):
+            raise ConfigError(f"{name}: expected a URL template containing {{symbol}}, got {getattr(s, name)!r}"
+                              + where(name))
+    if s.edgar_user_agent and "@" not in s.edgar_user_agent:
+        raise ConfigError(f"edgar_user_agent: the SEC requires a contact e-mail address in it, got "
+                          f"{s.edgar_user_agent!r}" + where("edgar_user_agent"))
+    if s.record_dir is not None and s.source != "live":
+        raise ConfigError(f"record_dir: only a live scan can be recorded, this one is source = {s.source}"
+                          + where("record_dir", "source"))
+    if s.snapshot_dir is not None and s.source != "snapshot":
+        raise ConfigError(f"snapshot_dir: a recording is replayed with source = snapshot, not {s.source}"
+                          + where("snapshot_dir", "source"))
+    for name in ("ollama_host", "anthropic_base_url", "cboe_base_url", "nasdaq_base_url", "news_feed_url",
+                 "edgar_feed_url"):
         url = getattr(s, name)
         if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
             raise ConfigError(f"{name}: expected an http:// or https:// URL, got {url!r}" + where(name))

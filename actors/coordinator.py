@@ -308,7 +308,8 @@ async def _run_phases(
     for value in chains.values():
         if isinstance(value, DataError):
             errors.append(value)
-    results = choose_contracts(ranked, chains, top_n=settings.top_n_options, selection=selection_settings(settings))
+    results = choose_contracts(ranked, chains, top_n=settings.top_n_options, selection=selection_settings(settings),
+                               now=dt.datetime.now(dt.timezone.utc))
     results = flag_earnings_at_expiry(results, {s.scored.ticker: s for s in scored})
     chosen = sum(1 for r in results if r.option is not None)
     await phases.finish(Phase.OPTIONS, detail=f"{chosen} of {len(top)} with a contract")

@@ -22,6 +22,10 @@ any provider.
 Failures are per ticker and per piece (:class:`~messages.market.DataError`); only
 ``ProviderUnavailable`` (transport, timeout, HTTP error) is retried, with
 ``fetch_retry_delays``. Malformed data and missing pieces are final and never crash the scan.
+A provider that retries and times out each request itself, per host (``handles_retries``:
+the live provider, whose rate-limit queue is no "timeout") gets neither a second layer of
+retries nor a timeout around its calls; an error it marks ``quiet`` (a host known to be
+down, reported once when it went down) is logged at DEBUG, not once per ticker at INFO.
 On cancellation the workers stop at once; nothing is half-sent.
 """
 
@@ -90,9 +94,12 @@ class Fetcher:
         self.provider = provider
         #: True when the provider computes its answers here, without I/O (see the module docstring).
         self.in_process = bool(getattr(provider, "in_process", False))
+        #: True when the provider retries and times out each request itself, per host (live):
+        #: no second layer of retries, and no timeout around its rate-limit queue.
+        self.provider_retries = bool(getattr(provider, "handles_retries", False))
         self._limiter = trio.CapacityLimiter(concurrency)
         self._rate = MinInterval(1.0 / rate if (rate := getattr(provider, "requests_per_second", 0)) else 0.0)
-        self._retry_delays = tuple(retry_delays)
+        self._retry_delays = () if self.provider_retries else tuple(retry_delays)
         self._timeout = timeout
         self._horizon = dt.timedelta(days=earnings_horizon_days)
         self._done = self._calls = self._retries = self._errors = 0
@@ -232,6 +239,8 @@ class Fetcher:
                 if self.in_process:
                     return await fn()
                 await self._rate.wait()
+                if self.provider_retries:
+                    return await fn()
                 with trio.fail_after(self._timeout):
                     return await fn()
             except trio.TooSlowError:
@@ -246,7 +255,8 @@ class Fetcher:
                     await trio.sleep(delay)
                     continue
             self._errors += 1
-            level = logging.DEBUG if exc.kind == "missing" else logging.INFO
+            # "quiet": a host known to be down, already reported once (not once per ticker).
+            level = logging.DEBUG if exc.kind == "missing" or getattr(exc, "quiet", False) else logging.INFO
             logger.log(level, "%s %s: %s (%s)", ticker, piece.value, exc.message, exc.kind)
             errors.append(DataError(ticker=ticker, piece=piece, kind=exc.kind, message=exc.message))
             return None

@@ -11,6 +11,7 @@ scan computed but could not save (:func:`scan_report`) is still in the dict, wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -155,6 +156,8 @@ def result_to_dict(
         "catalysts": [unstructure(c) for c in result.catalysts],
         "option": unstructure(result.option) if result.option else None,
         "no_option_reason": result.no_option_reason,
+        "quote_age_s": result.quote_age_s,
+        "data_flags": list(result.data_flags),
         "debate": debate_to_dict(debate, theses, saved=debate_saved) if debate else None,
         "saved": saved,
     }
@@ -199,6 +202,27 @@ def debate_to_dict(debate: DebateFinished, theses: list[dict] | None, *, saved: 
         "theses": list(theses or []),
         "saved": saved,
     }
+
+
+def age_cell(row: Mapping[str, Any], *, today: dt.date | None = None) -> str:
+    """The age of a row's data for the table: the quote's age when a chain was fetched (``45m``,
+    ``6h``, ``3d``), else the days since its as-of date; ``*`` marks mixed dates; ``-`` unknown.
+    One cell function (live13) that the table's column spec can place anywhere."""
+    flag = "*" if "mixed-dates" in (row.get("data_flags") or ()) else ""
+    age = row.get("quote_age_s")
+    if age is None:
+        as_of = row.get("as_of")
+        if not as_of:
+            return "-"
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        age = max(0, (today - dt.date.fromisoformat(as_of)).days) * 86400.0
+    if age < 3600:
+        text = f"{age / 60:.0f}m"
+    elif age < 2 * 86400:
+        text = f"{age / 3600:.0f}h"
+    else:
+        text = f"{age / 86400:.0f}d"
+    return text + flag
 
 
 def debate_cell(debate: Mapping[str, Any] | None, *, short: bool = False) -> str:

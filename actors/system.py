@@ -94,8 +94,17 @@ class System:
 
 
 def make_scan_provider(settings: Settings) -> Provider:
-    """The provider named by ``settings.source`` (sim sized and seeded by the settings)."""
-    options = {"size": settings.universe_size, "seed": settings.seed} if settings.source == "sim" else {}
+    """The provider named by ``settings.source`` (sim sized and seeded by the settings, live
+    configured by :func:`~actors.providers.live.settings.live_config`, snapshot from its folder)."""
+    options: dict[str, Any] = {}
+    if settings.source == "sim":
+        options = {"size": settings.universe_size, "seed": settings.seed}
+    elif settings.source == "live":
+        from actors.providers.live.settings import live_config
+
+        options = {"config": live_config(settings)}
+    elif settings.source == "snapshot" and settings.snapshot_dir is not None:
+        options = {"data_dir": settings.snapshot_dir}
     return make_provider(settings.source, **options)
 
 

@@ -122,6 +122,10 @@ class TickerResult:
     option: OptionPick | None
     no_option_reason: str | None
     synthetic: bool = False
+    #: Seconds between the option chain's quote time and the scan (None: no chain fetched).
+    quote_age_s: float | None = None
+    #: Data-quality marks, e.g. ``"mixed-dates"`` (the chain and the price history are of different days).
+    data_flags: tuple[str, ...] = ()
 
 
 @frozen

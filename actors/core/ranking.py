@@ -79,10 +79,13 @@ def choose_contracts(
     *,
     top_n: int,
     selection: Mapping[str, float],
+    now: dt.datetime | None = None,
 ) -> list[TickerResult]:
     """Pick a contract for each of the top ``top_n`` results; every other row says why it has none.
 
     ``selection`` holds the keyword settings of :func:`~actors.core.options.select.select_contract`.
+    ``now`` (aware) gives each row with a chain its ``quote_age_s``. Data of two days (a chain of
+    the 24th beside a close of the 23rd) is aligned and flagged by :func:`align_dates`.
     """
     out = []
     for result in results:
@@ -98,12 +101,12 @@ def choose_contracts(
             # DTE counts from the chain's own as-of date (quotes of 24 July are 24 July's).
             chain_date = market_date(chain.as_of)
             picked = select_contract(chain, result.direction, as_of=chain_date, **selection)
+            age = quote_age(chain, now) if not result.synthetic else None  # a generated quote has no age
             out.append(
-                attrs.evolve(
-                    result,
-                    option=picked.pick,
-                    no_option_reason=picked.reason,
-                    as_of=max(result.as_of, chain_date),
+                align_dates(
+                    attrs.evolve(result, option=picked.pick, no_option_reason=picked.reason, quote_age_s=age),
+                    chain,
+                    chain_date,
                 )
             )
     return out
@@ -144,6 +147,34 @@ def debate_candidates(results: Sequence[TickerResult], *, top_n: int, without_co
     """The tickers to debate: the ``top_n`` best with a contract (or the best of all with ``without_contract``)."""
     pool = results if without_contract else [r for r in results if r.option is not None]
     return list(pool[:top_n])
+
+
+def quote_age(chain: OptionChain, now: dt.datetime | None) -> float | None:
+    """Seconds from the chain's quote time to ``now`` (None without ``now`` or a zoned quote time)."""
+    if now is None or chain.as_of.tzinfo is None:
+        return None
+    return round(max(0.0, (now - chain.as_of).total_seconds()), 1)
+
+
+#: The flag of a row whose chain and price history are of different days.
+MIXED_DATES = "mixed-dates"
+
+
+def align_dates(result: TickerResult, chain: OptionChain, chain_date: dt.date) -> TickerResult:
+    """A row whose chain and history are of different days.
+
+    A chain newer than the last bar (the usual case: a chain stamped after the close, a history
+    that ends the session before) is aligned: ``last_close`` becomes the chain's underlying
+    price and ``as_of`` the chain's date, so the price shown is the one the contract was picked
+    against. Either way the row is flagged ``mixed-dates``: its score was computed from bars of
+    another day, and a chain older than the history is not aligned (its contract may be stale).
+    """
+    if chain_date == result.as_of:
+        return result
+    flags = (*result.data_flags, MIXED_DATES) if MIXED_DATES not in result.data_flags else result.data_flags
+    if chain_date > result.as_of:
+        return attrs.evolve(result, last_close=chain.underlying_price, as_of=chain_date, data_flags=flags)
+    return attrs.evolve(result, data_flags=flags)
 
 
 def market_date(moment: dt.datetime) -> dt.date:

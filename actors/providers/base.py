@@ -62,6 +62,7 @@ class Provider(Protocol):
 
 #: name → "module:attribute" of a factory taking keyword-only options. Imported lazily.
 _REGISTRY: dict[str, str] = {
+    "live": "actors.providers.live.provider:LiveProvider",
     "snapshot": "actors.providers.snapshot:SnapshotProvider",
     "sim": "actors.providers.sim:SimProvider",
 }

@@ -21,13 +21,21 @@ QQQ       none (DataNotAvailable)                      Yahoo v7 (2025-02-21)
 AAPL: the chain is the 2026-07-24 session (last trade 15:59:59, file stamped 03:44 UTC the
 next day); the Cboe chart's last bar is 2026-07-23, one session earlier. No recorded history has
 the 07-24 bar, and the Cboe chart is by far the closest (Stooq ends 2026-01-09, Yahoo
-2020-11-06), so it is used as is and its as-of stays 2026-07-23. For MSFT/NVDA/TSLA the Stooq
+2020-11-06), so it is used as is and its as-of stays 2026-07-23; the scan aligns AAPL's row on
+the chain (its day and underlying price) and flags it ``mixed-dates``
+(:func:`actors.core.ranking.align_dates`), as for any chain and history of different days. For MSFT/NVDA/TSLA the Stooq
 CSVs end years after the Yahoo charts (2022/2023), so Stooq wins; the Yahoo charts stay in the
 package as parser fixtures. News: Yahoo search for AAPL and QQQ; other tickers have none (``()``).
 
-Earnings come from the recorded Nasdaq calendar days (2024-07-01..03). A window fully inside
-the recorded days gets the events in it (``()`` when none); any other window is unknown (None),
-never "no earnings". Symbols that appear only in the calendar are known tickers whose other
+Earnings come from the recorded Nasdaq calendar days (2024-07-01..03). A window whose every
+weekday is a recorded day gets the events in it (``()`` when none); any other window is unknown
+(None), never "no earnings" (weekends carry no reports, as in the live provider).
+
+A recording made by ``bin/scan --record DIR`` (``--source snapshot:DIR``) is read by the same
+layout: every ``cboe/cboe_chart_historical_<T>.json`` is ``<T>``'s history, every
+``cboe/cboe_options_<T>.json`` its chain, every ``rss/rss_<T>.xml`` its headlines (RSS, parsed
+like the live feed; ``rss/edgar_<T>.xml`` its 8-K filings, after them) and every ``nasdaq_earnings/nasdaq_earnings_<day>.json`` a calendar day.
+The files found this way come on top of the map above (the packaged data has the same names). Symbols that appear only in the calendar are known tickers whose other
 pieces raise DataNotAvailable; any other symbol raises UnknownTicker.
 
 Files are parsed lazily on first use and the outcome (result or error) is cached. Reads are
@@ -54,6 +62,7 @@ from actors.providers.parsers import (
     parse_cboe_chain,
     parse_cboe_chart,
     parse_nasdaq_earnings,
+    parse_rss_news,
     parse_stooq_csv,
     parse_yahoo_news,
     parse_yahoo_options,
@@ -87,7 +96,33 @@ _NEWS: dict[str, tuple[str, _Parser]] = {
 }
 _CALENDAR = tuple(f"nasdaq_earnings/nasdaq_earnings_2024-07-0{d}.json" for d in (1, 2, 3))
 
-_UNIVERSE = tuple(sorted(set(_HISTORY) | set(_CHAIN) | set(_NEWS)))
+#: The recorded layout (``--record``): folder, file prefix and suffix, parser, table.
+_LAYOUT: tuple[tuple[str, str, str, _Parser, str], ...] = (
+    ("cboe", "cboe_chart_historical_", ".json", parse_cboe_chart, "history"),
+    ("cboe", "cboe_options_", ".json", parse_cboe_chain, "chain"),
+    ("rss", "rss_", ".xml", parse_rss_news, "news"),
+    ("rss", "edgar_", ".xml", parse_rss_news, "edgar"),
+)
+
+
+def _discover(root: Any) -> tuple[dict[str, dict[str, tuple[str, _Parser]]], tuple[str, ...]]:
+    """The tables of a folder: the packaged map plus every file in the recorded layout; the calendar days."""
+    tables = {"history": dict(_HISTORY), "chain": dict(_CHAIN), "news": dict(_NEWS), "edgar": {}}
+    for folder, prefix, suffix, parse, piece in _LAYOUT:
+        directory = root.joinpath(folder)
+        if not directory.is_dir():
+            continue
+        for entry in directory.iterdir():
+            name = entry.name
+            if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+                ticker = name[len(prefix):-len(suffix)].upper()
+                tables[piece][ticker] = (f"{folder}/{name}", parse)
+    days = set(_CALENDAR)
+    directory = root.joinpath("nasdaq_earnings")
+    if directory.is_dir():
+        days.update(f"nasdaq_earnings/{e.name}" for e in directory.iterdir()
+                    if e.name.startswith("nasdaq_earnings_") and e.name.endswith(".json"))
+    return tables, tuple(sorted(days))
 
 
 class SnapshotProvider:
@@ -106,28 +141,33 @@ class SnapshotProvider:
             if not self._root.is_dir():
                 raise ValueError(f"data_dir: {str(data_dir)!r} is not a directory")
         self._today = today
+        tables, self._calendar_files = _discover(self._root)
+        self._history, self._chain, self._news = tables["history"], tables["chain"], tables["news"]
+        self._edgar = tables["edgar"]
+        self._universe = tuple(sorted(set(self._history) | set(self._chain) | set(self._news)))
         self._cache: dict[tuple[str, str], Any] = {}
         self._calendar: dict[dt.date, EarningsDay] | None = None
         self._closed = False
 
     def default_universe(self) -> tuple[str, ...]:
         """Every ticker with a recorded history, chain or news."""
-        return _UNIVERSE
+        return self._universe
 
     async def history(self, ticker: str) -> PriceHistory:
-        return await self._piece(ticker, "history", _HISTORY)
+        return await self._piece(ticker, "history", self._history)
 
     async def chain(self, ticker: str) -> OptionChain:
-        return await self._piece(ticker, "chain", _CHAIN)
+        return await self._piece(ticker, "chain", self._chain)
 
     async def news(self, ticker: str) -> tuple[Headline, ...]:
+        """The recorded headlines, then the recorded EDGAR filings (``rss/edgar_<T>.xml``), if any."""
         ticker = await self._enter(ticker, "news")
-        if ticker not in _NEWS:
-            return ()
-        return self._load(ticker, "news", _NEWS[ticker])
+        parts = [(key, table[ticker]) for key, table in (("news", self._news), ("edgar", self._edgar))
+                 if ticker in table]
+        return tuple(h for key, source in parts for h in self._load(ticker, key, source))
 
     async def earnings(self, ticker: str, start: dt.date, end: dt.date) -> tuple[EarningsEvent, ...] | None:
-        """Events in ``[start, end]`` when every day of it is a recorded calendar day, else None."""
+        """Events in ``[start, end]`` when every weekday of it is a recorded calendar day, else None."""
         if start > end:
             raise ValueError(f"earnings window starts after it ends: {start} > {end}")
         ticker = await self._enter(ticker, "earnings")
@@ -136,6 +176,9 @@ class SnapshotProvider:
         day = start
         while day <= end:
             recorded = calendar.get(day)
+            if recorded is None and day.weekday() >= 5:
+                day += dt.timedelta(days=1)
+                continue
             if recorded is None:
                 logger.debug("snapshot: no recorded earnings calendar for %s (window %s..%s)", day, start, end)
                 return None
@@ -156,7 +199,7 @@ class SnapshotProvider:
         if self._closed:
             raise ProviderUnavailable(ticker, piece, "snapshot provider is closed")
         symbol = ticker.strip().upper()
-        if symbol not in _UNIVERSE and not any(symbol in day.symbols for day in self._days(symbol).values()):
+        if symbol not in self._universe and not any(symbol in day.symbols for day in self._days(symbol).values()):
             raise UnknownTicker(symbol, piece, "no recorded data for this symbol")
         return symbol
 
@@ -194,7 +237,7 @@ class SnapshotProvider:
     def _days(self, ticker: str) -> dict[dt.date, _CalendarDay]:
         if self._calendar is None:
             days: dict[dt.date, _CalendarDay] = {}
-            for path in _CALENDAR:
+            for path in self._calendar_files:
                 try:
                     day = parse_nasdaq_earnings(self._read(ticker, "earnings", path), ticker=ticker, today=self._today)
                 except ProviderError as exc:

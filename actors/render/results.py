@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actors.render.table import Column, layout, wrap_text
-from actors.report import DEMO_MODEL, advice, catalyst_flags, debate_cell
+from actors.report import DEMO_MODEL, advice, age_cell, catalyst_flags, debate_cell
 
 __all__ = ["RESULT_COLUMNS", "result_lines", "rows_to_show", "summary_lines", "legend"]
 
@@ -50,16 +50,6 @@ def flags_cell(row: Row) -> str:
     return " ".join(part for part in (flags, extra) if part)
 
 
-def age_cell(row: Row) -> str:
-    """How old the quote was, when the source says (``quote_age_s``)."""
-    age = row.get("quote_age_s")
-    if not isinstance(age, (int, float)):
-        return ""
-    if age < 120:
-        return f"{age:.0f}s"
-    return f"{age / 60:.0f}m" if age < 7200 else f"{age / 3600:.0f}h"
-
-
 #: The table's columns; priority 0 is never dropped, higher numbers give way first.
 RESULT_COLUMNS: tuple[Column, ...] = (
     Column(header="#", cell=lambda r: str(r["rank"]), align="right"),
@@ -90,7 +80,7 @@ def rows_to_show(results: Sequence[Row], top: int | None) -> list[Row]:
 
 def _columns_for(rows: Sequence[Row]) -> list[Column]:
     """:data:`RESULT_COLUMNS` without those no row has a value for (the age of a source that reports none)."""
-    return [c for c in RESULT_COLUMNS if c.header != "age" or any(age_cell(r) for r in rows)]
+    return [c for c in RESULT_COLUMNS if c.header != "age" or any(r.get("quote_age_s") is not None for r in rows)]
 
 
 _FLAG_MEANINGS = {

@@ -135,18 +135,26 @@ def _option(row: tuple) -> OptionPick | None:
 _COMPONENT_KEYS = tuple(a.name for a in attrs.fields(ScoreComponent))
 _CATALYST_KEYS = tuple(a.name for a in attrs.fields(Catalyst))
 _OPTION_KEYS = tuple(a.name for a in attrs.fields(OptionPick))
+#: Index of ``quote_age_s`` in a result tuple (after the 11 score columns and the option's columns).
+_AGE = 11 + len(_OPTION_KEYS)
 
 
 def _result_dict(r: tuple) -> dict[str, Any]:
     """One result row as ``unstructure`` of its :class:`TickerResult` would give it (same keys, order, values)."""
-    option = None if r[11] is None else dict(zip(_OPTION_KEYS, r[11:]))
+    option = None if r[11] is None else dict(zip(_OPTION_KEYS, r[11:_AGE]))
     return {
         "ticker": r[0], "rank": r[1], "score": r[2], "technical_score": r[3], "direction": r[4],
         "last_close": r[7], "as_of": r[8], "synthetic": bool(r[9]),
         "components": [{k: c[k] for k in _COMPONENT_KEYS} for c in json.loads(r[5])],
         "catalysts": [{k: c.get(k) for k in _CATALYST_KEYS} for c in json.loads(r[6])],
         "option": option, "no_option_reason": r[10],
+        "quote_age_s": r[_AGE], "data_flags": _flags(r[_AGE + 1]),
     }
+
+
+def _flags(text: str | None) -> list[str]:
+    """The stored data flags (NULL on rows written before they existed: none)."""
+    return list(json.loads(text)) if text else []
 
 
 class StoreReader:
@@ -275,7 +283,8 @@ class StoreReader:
             "SELECT s.ticker, s.rank, s.score, s.technical_score, s.direction, s.components_json,"
             " s.catalysts_json, s.last_close, s.as_of, s.synthetic, s.no_option_reason,"
             " o.contract, o.type, o.strike, o.expiry, o.dte, o.delta, o.bid, o.ask, o.mid,"
-            " o.open_interest, o.volume, o.iv, o.greeks_source, o.gamma, o.theta, o.vega"
+            " o.open_interest, o.volume, o.iv, o.greeks_source, o.gamma, o.theta, o.vega,"
+            " s.quote_age_s, s.data_flags_json"
             " FROM ticker_scores s LEFT JOIN options_recommendations o"
             " ON o.run_id = s.run_id AND o.ticker = s.ticker"
             " WHERE s.run_id = ? ORDER BY s.rank, s.ticker",
@@ -300,7 +309,8 @@ class StoreReader:
                 ticker=r[0], rank=r[1], score=r[2], technical_score=r[3], direction=Direction(r[4]),
                 components=codec.load_components(r[5]), catalysts=codec.load_catalysts(r[6]),
                 last_close=r[7], as_of=dt.date.fromisoformat(r[8]), synthetic=bool(r[9]),
-                no_option_reason=r[10], option=_option(r[11:]),
+                no_option_reason=r[10], option=_option(r[11:_AGE]),
+                quote_age_s=r[_AGE], data_flags=tuple(_flags(r[_AGE + 1])),
             )
             for r in rows
         )

@@ -240,8 +240,15 @@ INSERT OR IGNORE INTO article_tickers (article_id, ticker)
 DROP TABLE articles_sketch;
 """
 
+# Age of data (issue 13, live13): each row's quote age in seconds (NULL: no chain) and its data
+# flags as a JSON list ('["mixed-dates"]'; NULL on rows written before).
+_MIGRATION_live = """
+ALTER TABLE ticker_scores ADD COLUMN quote_age_s REAL;
+ALTER TABLE ticker_scores ADD COLUMN data_flags_json TEXT;
+"""
+
 #: Forward migrations; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_NEWS)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_NEWS, _MIGRATION_live)
 #: The first schema version with the news tables (readers of older databases see no news).
 NEWS_SCHEMA_VERSION = MIGRATIONS.index(_MIGRATION_NEWS) + 1
 #: The newest schema this code knows.

@@ -87,11 +87,12 @@ def _save_checkpoint(conn: apsw.Connection, cmd: SaveCheckpoint) -> CheckpointCo
     for r in cp.results:
         conn.execute(
             "INSERT INTO ticker_scores (run_id, ticker, rank, score, technical_score, direction,"
-            " components_json, catalysts_json, last_close, as_of, synthetic, no_option_reason)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " components_json, catalysts_json, last_close, as_of, synthetic, no_option_reason,"
+            " quote_age_s, data_flags_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (cp.run_id, r.ticker, r.rank, r.score, r.technical_score, r.direction.value,
              dump_json(r.components), dump_json(r.catalysts), r.last_close, r.as_of.isoformat(),
-             int(r.synthetic), r.no_option_reason),
+             int(r.synthetic), r.no_option_reason, r.quote_age_s, json.dumps(list(r.data_flags))),
         )
         o = r.option
         if o is not None:

@@ -54,3 +54,44 @@ def test_dte_counts_from_the_chains_trading_date():
     (row,) = choose_contracts(rows, {"X": chain}, top_n=5, selection=selection_settings(Settings()))
     assert row.option is not None and row.option.dte == 35
     assert row.as_of == AS_OF
+
+
+def _chain_of(stamp: dt.datetime, spot: float) -> OptionChain:
+    quote = OptionQuote("X260828C00105000", "X", OptionType.CALL, 105.0, dt.date(2026, 8, 28), 2.0, 2.1, 2.05,
+                        50.0, 500.0, 0.3, 0.35, 0.03, -0.05, 0.1)
+    return OptionChain("X", stamp, spot, (quote,), "fake")
+
+
+def test_a_chain_newer_than_the_history_is_aligned_and_flagged():
+    """History to the 23rd, chain of the 24th: the row shows the chain's day and underlying price
+    (what the contract was picked against) and says mixed-dates; the quote age is counted from the chain."""
+    stamp = dt.datetime(2026, 7, 25, 3, 44, tzinfo=dt.timezone.utc)
+    scored = TickerScored("X", 90, Direction.BULLISH, (), 99.0, AS_OF - dt.timedelta(days=1))
+    rows = rank([Scored(scored, TickerData("X", AS_OF - dt.timedelta(days=1), "fake"))], horizon_days=60)
+    now = stamp + dt.timedelta(hours=2)
+    (row,) = choose_contracts(rows, {"X": _chain_of(stamp, 101.5)}, top_n=5,
+                              selection=selection_settings(Settings()), now=now)
+    assert (row.as_of, row.last_close, row.data_flags) == (AS_OF, 101.5, ("mixed-dates",))
+    assert row.quote_age_s == 7200.0
+
+
+def test_same_day_data_is_unflagged_and_an_older_chain_is_flagged_not_aligned():
+    """A chain of the history's own day: no flag, close kept. A chain older than the history: flagged,
+    and the newer close and date are kept (a stale chain never rewrites them)."""
+    rows = rank([_scored("X", 90)], horizon_days=60)
+    same = dt.datetime(2026, 7, 24, 20, 0, tzinfo=dt.timezone.utc)
+    (row,) = choose_contracts(rows, {"X": _chain_of(same, 101.5)}, top_n=5, selection=selection_settings(Settings()))
+    assert (row.as_of, row.last_close, row.data_flags, row.quote_age_s) == (AS_OF, 100.0, (), None)
+    older = dt.datetime(2026, 7, 20, 20, 0, tzinfo=dt.timezone.utc)
+    (row,) = choose_contracts(rows, {"X": _chain_of(older, 97.0)}, top_n=5, selection=selection_settings(Settings()))
+    assert (row.as_of, row.last_close, row.data_flags) == (AS_OF, 100.0, ("mixed-dates",))
+
+
+def test_a_synthetic_quote_has_no_age():
+    """Sim chains are generated, not quoted: quote_age_s stays None so runs compare equal."""
+    scored = TickerScored("X", 90, Direction.BULLISH, (), 100.0, AS_OF)
+    rows = rank([Scored(scored, TickerData("X", AS_OF, "sim", synthetic=True))], horizon_days=60)
+    stamp = dt.datetime(2026, 7, 24, 20, 0, tzinfo=dt.timezone.utc)
+    (row,) = choose_contracts(rows, {"X": _chain_of(stamp, 100.0)}, top_n=5, selection=selection_settings(Settings()),
+                              now=stamp + dt.timedelta(hours=1))
+    assert row.synthetic and row.quote_age_s is None

@@ -9,6 +9,8 @@ from pathlib import Path
 import apsw
 import pytest
 
+from actors.fakes.offline import OFFLINE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +21,8 @@ def scan(*args: str, tmp_path: Path, env: dict | None = None, timeout: float = 1
         "HOME": str(tmp_path / "home"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        **OFFLINE_ENV,
         **(env or {}),
     }
     return subprocess.run(
@@ -72,6 +76,12 @@ def test_snapshot_recommends_a_real_contract_from_the_recorded_aapl_chain(tmp_pa
     report = json.loads(result.stdout)
     aapl = next(r for r in report["results"] if r["ticker"] == "AAPL")
     assert aapl["as_of"] == "2026-07-24"
+    # The recorded chain (24 July) is a session newer than the recorded chart (to 23 July): the
+    # row is aligned on the chain's underlying price and flagged; the quote's age is counted.
+    chain = json.loads((ROOT / "actors/providers/snapshot_data/cboe/cboe_options_AAPL.json").read_text())
+    if aapl["option"] is not None:
+        assert aapl["last_close"] == chain["data"]["current_price"]
+        assert aapl["data_flags"] == ["mixed-dates"] and aapl["quote_age_s"] > 0
     if aapl["direction"] == "neutral":
         assert aapl["no_option_reason"].startswith("neutral")
     else:
@@ -101,7 +111,7 @@ def test_runs_and_show_print_a_stored_run(tmp_path):
     [
         (["--set", "ai_debate_concurrency=0"], {}, "ai_debate_concurrency: expected a value >= 1"),
         ([], {"OPTION_ALPHA_AI_RETRY_DELAYS": "2,four"}, "from env OPTION_ALPHA_AI_RETRY_DELAYS"),
-        (["--source", "yahoo"], {}, "source: expected one of snapshot, sim"),
+        (["--source", "yahoo"], {}, "source: expected one of live, snapshot, sim"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
     ],
 )
@@ -169,7 +179,7 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(tmp_path, fake_ollama):
 
     fake_ollama.configure(latency_first=30.0)
     db = tmp_path / "i.db"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), **OFFLINE_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "actors.cli", "--source", "sim", "--universe-size", "20", "--db", str(db),
          "--set", f"ollama_host={fake_ollama.url}"],

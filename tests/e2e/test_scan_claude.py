@@ -14,6 +14,7 @@ import apsw
 import pytest
 
 from actors.fakes.anthropic_testing import TEST_KEY
+from actors.fakes.offline import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ FAST = ("--set", "ai_connect_timeout=1", "--set", "ai_first_chunk_timeout=1.5", 
 def scan_claude(fake, tmp_path: Path, *extra: str, key: str = TEST_KEY, timeout: float = 120):
     """Run bin/scan --demo --ai-backend claude against ``fake``; returns (result, seconds, db)."""
     db = tmp_path / "claude.db"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path / "home"),
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path / "home"), **OFFLINE_ENV,
            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "ANTHROPIC_API_KEY": key}
     started = time.monotonic()

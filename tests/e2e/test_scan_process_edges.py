@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from actors.fakes.anthropic_testing import TEST_KEY
+from actors.fakes.offline import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.e2e
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path / "home"),
-            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"), **extra}
+            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"), **OFFLINE_ENV,
+            **extra}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -5,6 +5,7 @@ import json
 import apsw
 import pytest
 
+from actors.fakes.offline import OFFLINE_ENV
 from tests.e2e.test_bin_scan import scan
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,7 @@ def test_a_signal_to_the_process_group_during_worker_scoring_exits_130_and_leave
     from tests.e2e.test_bin_scan import ROOT
 
     db = tmp_path / "sig.db"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), **OFFLINE_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "actors.cli", "--source", "sim", "--universe-size", "20000", "--no-debate",
          "--db", str(db), "--set", "scan_workers=2"],

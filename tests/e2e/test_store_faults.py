@@ -12,6 +12,7 @@ from pathlib import Path
 import apsw
 import pytest
 
+from actors.fakes.offline import OFFLINE_ENV
 from actors.fakes.ollama_testing import FakeOllama
 from actors.store.owners import owners_directory
 
@@ -26,6 +27,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "PYTHONPATH": str(ROOT),
+        **OFFLINE_ENV,
     }
 
 

@@ -11,8 +11,8 @@ from actors.providers.snapshot import SnapshotProvider
 
 
 def test_registry_builds_snapshot_and_sim():
-    """make_provider knows 'snapshot' and 'sim' and passes options through."""
-    assert provider_names() == ("sim", "snapshot")
+    """make_provider knows live, snapshot and sim and passes options through."""
+    assert provider_names() == ("live", "sim", "snapshot")
     snapshot = make_provider("snapshot")
     sim = make_provider("sim", size=12, seed=3)
     assert isinstance(snapshot, SnapshotProvider) and isinstance(sim, SimProvider)
@@ -22,7 +22,7 @@ def test_registry_builds_snapshot_and_sim():
 
 def test_unknown_provider_is_config_error():
     """An unknown name lists the known ones."""
-    with pytest.raises(ConfigError, match=r"unknown provider 'yahoo'; expected one of sim, snapshot"):
+    with pytest.raises(ConfigError, match=r"unknown provider 'yahoo'; expected one of live, sim, snapshot"):
         make_provider("yahoo")
 
 

@@ -15,6 +15,7 @@ piece is tabled in :mod:`actors.providers.parsers._common`. Every parser takes a
 from actors.providers.parsers.cboe_chart import parse_cboe_chart
 from actors.providers.parsers.cboe_options import parse_cboe_chain
 from actors.providers.parsers.nasdaq_earnings import EarningsDay, parse_nasdaq_earnings
+from actors.providers.parsers.rss_news import parse_rss_news
 from actors.providers.parsers.stooq import parse_stooq_csv
 from actors.providers.parsers.yahoo_chart import parse_yahoo_chart
 from actors.providers.parsers.yahoo_news import parse_yahoo_news
@@ -25,6 +26,7 @@ __all__ = [
     "parse_cboe_chain",
     "parse_cboe_chart",
     "parse_nasdaq_earnings",
+    "parse_rss_news",
     "parse_stooq_csv",
     "parse_yahoo_chart",
     "parse_yahoo_news",
