@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from actors.cli_boundary import (
-    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, exit_for, leaves, silence_stdout,
+    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, NOISY_LOGGERS, exit_for, leaves, silence_stdout,
 )
 from actors.cli_types import positive_int
 from actors.config import Settings, load_settings, settings_snapshot
-from actors.errors import ConfigError, UsageError
-from actors.secrets import ScrubbingFilter, Secret, scrub_all
+from actors.errors import UsageError
+from actors.secrets import ScrubbingFilter, Secret, known_secrets, scrub_all
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main"]
 
@@ -141,8 +140,6 @@ def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     return flags, overrides
 
 
-#: Libraries whose DEBUG lines are transport noise (connection pools, SSE framing), not the scan.
-NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "hpack", "anthropic", "ollama", "apsw", "asyncio")
 
 
 def _configure_logging(settings: Settings, verbose: bool, *, quiet: bool, interactive: bool,
@@ -168,21 +165,6 @@ def _configure_logging(settings: Settings, verbose: bool, *, quiet: bool, intera
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     if interactive and not verbose:  # the debate bar shows the breaker's state; the status line says why
         logging.getLogger("actors.breaker.actor").setLevel(logging.ERROR)
-
-
-def _known_secrets(settings: Settings | None) -> tuple[Secret | None, ...]:
-    """The secrets a message could hold: the key from the environment, the settings, or the key file."""
-    found: list[Secret | None] = []
-    env_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if env_key:
-        found.append(Secret(env_key))
-    if settings is not None:
-        found.append(settings.anthropic_api_key)
-        try:
-            found.append(settings.api_key())
-        except ConfigError:
-            pass
-    return tuple(found)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("give --quiet or --verbose, not both")
         _configure_logging(settings, args.verbose, quiet=args.quiet,
                            interactive=sys.stderr.isatty() and not args.json and not args.quiet,
-                           secrets=_known_secrets(settings))
+                           secrets=known_secrets(settings))
         from actors.scan_app import run_scan_command
 
         return run_scan_command(settings, args)
@@ -235,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if all(isinstance(e, BrokenPipeError) for e in leaves(exc)):
             silence_stdout()  # the reader closed the pipe (`| head`): stop quietly, as git does
             return EXIT_OK
-        secrets = _known_secrets(settings)
+        secrets = known_secrets(settings)
         return exit_for(exc, stderr=sys.stderr, debug=debug, scrub=lambda text: scrub_all(text, secrets))
 
 

@@ -33,9 +33,14 @@ from typing import TextIO
 from actors.errors import ConfigError, OptionAlphaError, StoreError, UsageError
 from actors.runtime import SupervisorEscalation
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves", "silence_stdout"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_for", "leaves", "silence_stdout",
+           "NOISY_LOGGERS"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+#: Libraries whose DEBUG lines are transport noise (connection pools, SSE framing), not the scan:
+#: bin/scan and bin/daemon keep them at WARNING even with -v.
+NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "hpack", "anthropic", "ollama", "apsw", "asyncio")
 
 
 def leaves(exc: BaseException) -> Iterator[BaseException]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from attrs import field, frozen
 
-__all__ = ["Secret", "SecretFormatError", "ScrubbingFilter", "check_token"]
+__all__ = ["Secret", "SecretFormatError", "ScrubbingFilter", "check_token", "known_secrets"]
 
 MASK = "***"
 
@@ -153,3 +153,29 @@ class ScrubbingFilter(logging.Filter):
         if scrubbed != message or record.args:
             record.msg, record.args = scrubbed, None
         return True
+
+
+def known_secrets(settings: object | None, environ: dict[str, str] | None = None) -> tuple[Secret | None, ...]:
+    """Every secret a message could hold, for :class:`ScrubbingFilter`: the Anthropic key from the
+    environment, the settings' key (or its key file) and the dashboard token.
+
+    ``settings`` is an :class:`~actors.config.Settings` (duck-typed: this module is below config).
+    A key file that cannot be read contributes nothing (its error names the file, not a key).
+    """
+    import os
+
+    from actors.errors import ConfigError
+
+    env = os.environ if environ is None else environ
+    found: list[Secret | None] = []
+    env_key = env.get("ANTHROPIC_API_KEY", "").strip()
+    if env_key:
+        found.append(Secret(env_key))
+    if settings is not None:
+        found.append(getattr(settings, "anthropic_api_key", None))
+        found.append(getattr(settings, "dashboard_token", None))
+        try:
+            found.append(settings.api_key())  # type: ignore[attr-defined]
+        except (ConfigError, SecretFormatError):
+            pass
+    return tuple(found)

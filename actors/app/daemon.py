@@ -38,14 +38,14 @@ from actors.app.resume import resume_run
 from actors.app.schedule import ScheduleSpec, catch_up_due, next_due
 from actors.app.scheduler import CANCEL_WAIT, SchedulerDeps, SchedulerHome, scheduler_actor
 from actors.app.watchdog import run_watchdog
-from actors.cli_boundary import EXIT_OK, exit_for
+from actors.cli_boundary import EXIT_OK, NOISY_LOGGERS, exit_for
 from actors.config import FIELDS, Settings, load_settings, settings_snapshot
 from actors.coordinator import new_run_id
 from actors.db_path import db_path_for
 from actors.debate.wiring import client_settings
 from actors.errors import ConfigError, UsageError
 from actors.runtime import ChildSpec, Supervisor, request, stop
-from actors.secrets import ScrubbingFilter, Secret, scrub_all
+from actors.secrets import ScrubbingFilter, Secret, known_secrets, scrub_all
 from actors.store.reader import list_runs
 from actors.system import System, open_system
 from messages.daemon import Reschedule, ShutDown
@@ -271,21 +271,8 @@ def configure_logging(settings: Settings, *, verbose: bool, env: Mapping[str, st
     handler.addFilter(ScrubbingFilter(secrets))
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, handlers=[handler])
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "hpack", "anthropic", "ollama", "apsw"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-
-
-def _secrets(settings: Settings | None) -> tuple[Secret | None, ...]:
-    found: list[Secret | None] = []
-    if os.environ.get("ANTHROPIC_API_KEY", "").strip():
-        found.append(Secret(os.environ["ANTHROPIC_API_KEY"].strip()))
-    if settings is not None:
-        found.append(settings.anthropic_api_key)
-        try:
-            found.append(settings.api_key())
-        except ConfigError:
-            pass
-    return tuple(found)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -299,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.print_config:
             print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
             return EXIT_OK
-        configure_logging(settings, verbose=args.verbose, env=os.environ, secrets=_secrets(settings))
+        configure_logging(settings, verbose=args.verbose, env=os.environ, secrets=known_secrets(settings))
         if debates_disabled(settings) is None:
             client_settings(settings, None)  # a missing API key is a ConfigError before anything opens
         options = DaemonOptions(
@@ -313,6 +300,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except BaseException as exc:
-        secrets = _secrets(settings)
+        secrets = known_secrets(settings)
         return exit_for(exc, stderr=sys.stderr, debug="--debug" in argv, scrub=lambda text: scrub_all(text, secrets))
 

@@ -97,3 +97,17 @@ def test_the_logging_filter_scrubs_messages_arguments_and_tracebacks():
     assert "***" in text and "Illegal header value ***" in text
     for form in encodings(KEY).values():
         assert form not in text
+
+
+def test_known_secrets_cover_the_environment_key_the_settings_key_and_the_dashboard_token(tmp_path):
+    """What bin/scan and bin/daemon scrub from every log line: all three secrets, none left out."""
+    from actors.secrets import known_secrets
+
+    settings = load_settings(env={"OPTION_ALPHA_DASHBOARD_TOKEN": "tok-dash-123456",
+                                  "OPTION_ALPHA_ANTHROPIC_API_KEY": "sk-ant-settings-999"})
+    secrets = known_secrets(settings, environ={"ANTHROPIC_API_KEY": "sk-ant-env-777"})
+    record = logging.LogRecord("t", logging.INFO, __file__, 1,
+                               "a=%s b=%s c=%s", ("tok-dash-123456", "sk-ant-settings-999", "sk-ant-env-777"), None)
+    ScrubbingFilter(secrets).filter(record)
+    text = record.getMessage()
+    assert "tok-dash" not in text and "sk-ant-settings" not in text and "sk-ant-env" not in text, text
