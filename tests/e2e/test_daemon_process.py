@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import apsw
 import pytest
 
 from actors.fakes.ollama_testing import FakeOllama
+from tests.e2e.db_poll import rows, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -34,26 +34,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def daemon(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen([str(ROOT / "bin" / "daemon"), *args], cwd=ROOT, env=_env(tmp_path, **env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def _wait_for(db: Path, sql: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if db.exists() and _rows(db, sql)[0][0]:
-                return
-        except apsw.Error:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {sql}")
 
 
 class NotifySocket:
@@ -105,8 +85,8 @@ def test_sigterm_during_a_debate_keeps_everything_and_exits_0_within_the_grace(t
         proc = daemon(tmp_path, *DEBATE_FLAGS, "--db", str(db), "--set", f"ollama_host={fake.url}",
                       "--set", f"shutdown_grace={grace}")
         try:
-            _wait_for(db, "SELECT count(*) >= 1 FROM ai_theses")
-            before = _rows(db, "SELECT id FROM ai_theses")
+            wait_for(db, "SELECT count(*) >= 1 FROM ai_theses")
+            before = rows(db, "SELECT id FROM ai_theses")
             sent = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=grace + 30)
@@ -116,15 +96,15 @@ def test_sigterm_during_a_debate_keeps_everything_and_exits_0_within_the_grace(t
     elapsed = time.monotonic() - sent
     assert proc.returncode == 0, err
     assert elapsed < grace + 10, err
-    assert set(before) <= set(_rows(db, "SELECT id FROM ai_theses"))
-    (status, finished), = _rows(db, "SELECT status, finished_at FROM scan_runs")
+    assert set(before) <= set(rows(db, "SELECT id FROM ai_theses"))
+    (status, finished), = rows(db, "SELECT status, finished_at FROM scan_runs")
     assert status == expected and finished is not None, err
-    debates = dict(_rows(db, "SELECT status, count(*) FROM debates GROUP BY status"))
+    debates = dict(rows(db, "SELECT status, count(*) FROM debates GROUP BY status"))
     if expected == "COMPLETED":
         assert debates == {"completed": 4}
     else:
         assert debates.get("completed", 0) < 4 and sum(debates.values()) == 4  # every debate has its row
-        assert _rows(db, "SELECT count(*) FROM debates WHERE status != 'completed' AND reason = 'interrupted'")[0][0] >= 1
+        assert rows(db, "SELECT count(*) FROM debates WHERE status != 'completed' AND reason = 'interrupted'")[0][0] >= 1
     assert "Traceback" not in err
 
 
@@ -222,16 +202,16 @@ def test_bin_scan_resume_finishes_a_partial_run_on_the_same_row(tmp_path):
     first = scan(tmp_path, "--source", "sim", "--universe-size", "30", "--db", str(db), "--set", "top_n_ai_debate=3",
                  "--set", "ollama_host=http://127.0.0.1:9")
     assert first.returncode == 0, first.stderr
-    (run_id, status), = _rows(db, "SELECT id, status FROM scan_runs")
+    (run_id, status), = rows(db, "SELECT id, status FROM scan_runs")
     assert status == "PARTIAL"
     with FakeOllama(latency_first=0.01) as fake:
         resumed = scan(tmp_path, "resume", run_id[:12], "--db", str(db), "--set", f"ollama_host={fake.url}")
         again = scan(tmp_path, "resume", run_id, "--db", str(db), "--set", f"ollama_host={fake.url}")
     assert resumed.returncode == 0, resumed.stderr
     assert f"run {run_id}: COMPLETED, 3 of 3 debates complete (3 resumed)" in resumed.stderr
-    assert _rows(db, "SELECT id, status, debates_requested, debates_completed FROM scan_runs") == [
+    assert rows(db, "SELECT id, status, debates_requested, debates_completed FROM scan_runs") == [
         (run_id, "COMPLETED", 3, 3)]
-    assert _rows(db, "SELECT count(*) FROM ai_theses WHERE status = 'ok'") == [(9,)]
+    assert rows(db, "SELECT count(*) FROM ai_theses WHERE status = 'ok'") == [(9,)]
     assert "COMPLETED" in resumed.stdout
     assert again.returncode == 1
     assert "cannot be resumed" in again.stderr and "is COMPLETED" in again.stderr and "Traceback" not in again.stderr
@@ -244,19 +224,19 @@ def test_a_daemon_killed_mid_debate_is_resumed_by_the_next_one_per_agent_step(tm
     with FakeOllama(latency_first=0.5) as fake:
         first = daemon(tmp_path, *DEBATE_FLAGS, "--db", str(db), "--set", f"ollama_host={fake.url}")
         try:
-            _wait_for(db, "SELECT count(*) >= 3 FROM ai_theses WHERE status = 'ok'")
+            wait_for(db, "SELECT count(*) >= 3 FROM ai_theses WHERE status = 'ok'")
             first.kill()
             first.communicate(timeout=30)
         finally:
             if first.poll() is None:
                 first.kill()
-        saved_before = _rows(db, "SELECT count(*) FROM ai_theses WHERE status = 'ok'")[0][0]
+        saved_before = rows(db, "SELECT count(*) FROM ai_theses WHERE status = 'ok'")[0][0]
         calls_before = sum(r.path == "/api/chat" for r in fake.requests())
         second = daemon(tmp_path, "--source", "sim", "--db", str(db), "--set", f"ollama_host={fake.url}",
                         "--set", "scan_at=", "--set", "health_interval=1", "--set", "top_n_ai_debate=4",
                         "--set", "ai_debate_concurrency=2", "--set", "ai_concurrency_min=2")
         try:
-            _wait_for(db, "SELECT count(*) FROM scan_runs WHERE status = 'COMPLETED'")
+            wait_for(db, "SELECT count(*) FROM scan_runs WHERE status = 'COMPLETED'")
             second.send_signal(signal.SIGTERM)
             _, err = second.communicate(timeout=30)
         finally:
@@ -265,8 +245,8 @@ def test_a_daemon_killed_mid_debate_is_resumed_by_the_next_one_per_agent_step(tm
         calls = sum(r.path == "/api/chat" for r in fake.requests())
     assert second.returncode == 0, err
     assert "marked INTERRUPTED" in err or "recovery" in err
-    assert _rows(db, "SELECT status, debates_requested, debates_completed FROM scan_runs") == [("COMPLETED", 4, 4)]
-    per_step = _rows(db, "SELECT ticker, role, count(*) FROM ai_theses WHERE status = 'ok' GROUP BY ticker, role")
+    assert rows(db, "SELECT status, debates_requested, debates_completed FROM scan_runs") == [("COMPLETED", 4, 4)]
+    per_step = rows(db, "SELECT ticker, role, count(*) FROM ai_theses WHERE status = 'ok' GROUP BY ticker, role")
     assert len(per_step) == 12 and {n for *_, n in per_step} == {1}  # every agent step once, none redone
     assert calls - calls_before == 12 - saved_before  # the resume asked only for the missing steps
 
@@ -300,11 +280,11 @@ def test_the_daemon_serves_the_dashboard_and_its_scan_now_goes_through_the_sched
             notice = urllib.parse.unquote(second.headers["location"])
             assert "refused: scan" in notice and "is still running" in notice, notice
             assert "next scan" in web.get("/system").text or "no scan scheduled" in web.get("/system").text
-        _wait_for(db, "SELECT count(*) = 1 FROM scan_runs WHERE finished_at IS NOT NULL", timeout=120)
+        wait_for(db, "SELECT count(*) = 1 FROM scan_runs WHERE finished_at IS NOT NULL", timeout=120)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert _rows(db, "SELECT status FROM scan_runs") == [("COMPLETED",)]
+    assert rows(db, "SELECT status FROM scan_runs") == [("COMPLETED",)]

@@ -15,6 +15,7 @@ import pytest
 from actors.fakes.offline import OFFLINE_ENV
 from actors.fakes.ollama_testing import FakeOllama
 from actors.store.owners import owners_directory
+from tests.e2e.db_poll import rows, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -41,27 +42,6 @@ def _finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str
     return proc.returncode, out, err
 
 
-def _rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
-    conn.set_busy_timeout(5000)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def _wait_for(db: Path, sql: str, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if db.exists() and _rows(db, sql)[0][0]:
-                return
-        except apsw.Error:
-            pass
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for: {sql}")
-
-
 def test_three_concurrent_scans_on_one_database_each_end_with_their_own_status(tmp_path):
     """Three bin/scan processes share one db: each run COMPLETED with its own tickers; no lease left behind."""
     db = tmp_path / "shared.db"
@@ -73,9 +53,9 @@ def test_three_concurrent_scans_on_one_database_each_end_with_their_own_status(t
         assert code == 0, err
     reports = [json.loads(out) for _, out, _ in results]
     assert [r["status"] for r in reports] == ["COMPLETED"] * 3
-    stored = dict(_rows(db, "SELECT id, status || ' ' || tickers_scored FROM scan_runs"))
+    stored = dict(rows(db, "SELECT id, status || ' ' || tickers_scored FROM scan_runs"))
     assert stored == {r["run_id"]: f"COMPLETED {n}" for r, n in zip(reports, sizes)}
-    assert len({row[0] for row in _rows(db, "SELECT owner FROM scan_runs")}) == 3
+    assert len({row[0] for row in rows(db, "SELECT owner FROM scan_runs")}) == 3
     assert list(owners_directory(db).glob("*.lock")) == []
 
 
@@ -89,8 +69,8 @@ def test_disk_full_at_the_checkpoint_shows_the_results_marked_unsaved_and_exits_
     assert report["status"] == "FAILED" and "database or disk is full" in report["reason"]
     assert len(report["results"]) == 200 and {r["saved"] for r in report["results"]} == {False}
     assert report["unsaved"][0].startswith("200 ranked tickers not saved")
-    assert _rows(db, "SELECT count(*) FROM ticker_scores") == [(0,)]
-    assert _rows(db, "SELECT status FROM scan_runs") == [("FAILED",)]
+    assert rows(db, "SELECT count(*) FROM ticker_scores") == [(0,)]
+    assert rows(db, "SELECT status FROM scan_runs") == [("FAILED",)]
 
     code, out, _ = _finish(_start(tmp_path, "--demo", "--no-debate", "--db", str(tmp_path / "full2.db"),
                                   "--set", "store_max_size_mb=0.1"))
@@ -106,7 +86,7 @@ def _debate_scan(tmp_path: Path, fake: FakeOllama, db: Path, *extra: str) -> sub
 
 
 def _hold_write_lock_mid_debate(db: Path, seconds: float) -> None:
-    _wait_for(db, "SELECT count(*) >= 2 FROM ai_theses")
+    wait_for(db, "SELECT count(*) >= 2 FROM ai_theses")
     conn = apsw.Connection(str(db))
     conn.set_busy_timeout(10000)
     conn.execute("BEGIN IMMEDIATE")
@@ -135,9 +115,9 @@ def test_a_database_locked_past_the_busy_bound_mid_debate_ends_partial_naming_th
     assert report["status"] == "PARTIAL" and "not saved" in report["reason"] and "locked" in report["reason"]
     theses = _theses(report)
     unsaved = [t for t in theses if not t["saved"]]
-    stored = _rows(db, "SELECT count(*) FROM ai_theses WHERE run_id = ?", (report["run_id"],))[0][0]
+    stored = rows(db, "SELECT count(*) FROM ai_theses WHERE run_id = ?", (report["run_id"],))[0][0]
     assert unsaved and stored + len(unsaved) == len(theses)  # every agent call: saved or shown unsaved
-    status, reason = _rows(db, "SELECT status, status_reason FROM scan_runs")[0]
+    status, reason = rows(db, "SELECT status, status_reason FROM scan_runs")[0]
     assert status == "PARTIAL" and "not saved" in reason
 
 
@@ -153,8 +133,8 @@ def test_a_database_locked_shorter_than_the_busy_bound_is_waited_out_and_complet
     report = json.loads(out)
     assert report["status"] == "COMPLETED" and report["unsaved"] == []
     assert all(t["saved"] for t in _theses(report)) and len(_theses(report)) == 18
-    assert _rows(db, "SELECT count(*), min(status) FROM scan_runs") == [(1, "COMPLETED")]
-    assert _rows(db, "SELECT count(*) FROM ai_theses") == [(18,)]  # 6 debates × 3 agents, all saved
+    assert rows(db, "SELECT count(*), min(status) FROM scan_runs") == [(1, "COMPLETED")]
+    assert rows(db, "SELECT count(*) FROM ai_theses") == [(18,)]  # 6 debates × 3 agents, all saved
 
 
 def test_disk_full_during_the_debate_ends_partial_with_the_reason(tmp_path):
@@ -162,7 +142,7 @@ def test_disk_full_during_the_debate_ends_partial_with_the_reason(tmp_path):
     db = tmp_path / "fills.db"
     with FakeOllama(latency_first=0.25) as fake:
         proc = _debate_scan(tmp_path, fake, db, "--set", "store_max_size_mb=1")
-        _wait_for(db, "SELECT count(*) >= 1 FROM ai_theses")
+        wait_for(db, "SELECT count(*) >= 1 FROM ai_theses")
         conn = apsw.Connection(str(db))  # no cap on this connection: fill the file up to the scan's cap
         conn.set_busy_timeout(10000)
         pages = conn.execute("PRAGMA page_count").fetchall()[0][0]
@@ -175,7 +155,7 @@ def test_disk_full_during_the_debate_ends_partial_with_the_reason(tmp_path):
     assert code in (0, 1), err  # 1 when even the final status could not be written
     assert "not saved" in report["reason"] or report["unsaved"]
     unsaved = [t for t in _theses(report) if not t["saved"]]
-    stored = _rows(db, "SELECT count(*) FROM ai_theses")[0][0]
+    stored = rows(db, "SELECT count(*) FROM ai_theses")[0][0]
     assert unsaved and stored + len(unsaved) == len(_theses(report))  # every agent call: saved or shown unsaved
     assert any("database or disk is full" in u for u in report["unsaved"])
 
@@ -188,7 +168,7 @@ def test_sigterm_mid_debate_gives_every_stopped_debate_a_row(tmp_path, fake_olla
     proc = _start(tmp_path, "--source", "sim", "--universe-size", "20", "--db", str(db),
                   "--set", f"ollama_host={fake_ollama.url}")
     try:
-        _wait_for(db, "SELECT count(*) FROM run_phases WHERE phase = 'persist'")
+        wait_for(db, "SELECT count(*) FROM run_phases WHERE phase = 'persist'")
         deadline = time.monotonic() + 30
         while sum(r.path == "/api/chat" for r in fake_ollama.requests()) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -198,9 +178,9 @@ def test_sigterm_mid_debate_gives_every_stopped_debate_a_row(tmp_path, fake_olla
         proc.kill()
         proc.wait()
     assert code == 130, err
-    debates = _rows(db, "SELECT status, reason, count(*) FROM debates GROUP BY status, reason ORDER BY status")
+    debates = rows(db, "SELECT status, reason, count(*) FROM debates GROUP BY status, reason ORDER BY status")
     assert debates == [("cut_off", "interrupted", 3), ("skipped", "interrupted", 7)]
-    assert _rows(db, "SELECT role, failure, count(*) FROM ai_theses GROUP BY role, failure") == [("bull", "cancelled", 3)]
-    run = _rows(db, "SELECT status, status_reason, debates_requested, debates_completed, finished_at IS NOT NULL"
+    assert rows(db, "SELECT role, failure, count(*) FROM ai_theses GROUP BY role, failure") == [("bull", "cancelled", 3)]
+    run = rows(db, "SELECT status, status_reason, debates_requested, debates_completed, finished_at IS NOT NULL"
                     " FROM scan_runs")
     assert run == [("INTERRUPTED", "interrupted by the user or the service manager during ai_debate", 10, 0, 1)]
