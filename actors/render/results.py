@@ -11,6 +11,7 @@ Reads the JSON-shaped report of :mod:`actors.report` (``--json``); keys other he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -141,8 +142,22 @@ def result_lines(report: Mapping[str, Any], *, width: int, top: int | None) -> l
     return lines
 
 
-#: Errors listed one per line under a FAILED run's table; --json has all of them.
+#: Error lines under a FAILED run's table (one per distinct error); --json has all of them.
 ERRORS_LISTED = 20
+
+
+def group_errors(errors: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, list[str]]]:
+    """``(piece, message, tickers)`` per distinct error, in first-seen order.
+
+    Errors that differ only in their numbers (a host down for every ticker: "not asked again for
+    58 s" / "59 s") are one group, shown with the first message: one line, not one per ticker.
+    """
+    groups: dict[tuple[str, str], tuple[str, str, list[str]]] = {}
+    for e in errors:
+        message = re.sub(rf"\b{re.escape(str(e['ticker']))}\b", "@", str(e["message"]))  # "unknown symbol T"
+        key = (str(e["piece"]), re.sub(r"\d+", "#", message))
+        groups.setdefault(key, (str(e["piece"]), str(e["message"]), []))[2].append(str(e["ticker"]))
+    return list(groups.values())
 
 
 def summary_lines(report: Mapping[str, Any], *, width: int) -> list[str]:
@@ -164,10 +179,18 @@ def summary_lines(report: Mapping[str, Any], *, width: int) -> list[str]:
     errors = report.get("errors") or []
     if report["status"] == "FAILED" and errors:
         say(f"errors ({len(errors)}):")
-        for e in errors[:ERRORS_LISTED]:
-            say(f"  {e['ticker']} {e['piece']}: {e['message']}")
-        if len(errors) > ERRORS_LISTED:
-            say(f"  ... and {len(errors) - ERRORS_LISTED} more (--json lists them all)")
+        groups = group_errors(errors)
+        for piece, message, tickers in groups[:ERRORS_LISTED]:
+            if len(tickers) <= 3:  # a few: each with its own message
+                for e in errors:
+                    if e["ticker"] in tickers and e["piece"] == piece:
+                        say(f"  {e['ticker']} {piece}: {e['message']}")
+            else:
+                named = ", ".join(tickers[:5]) + (f" and {len(tickers) - 5} more" if len(tickers) > 5 else "")
+                say(f"  {piece} of {len(tickers)} tickers ({named}): {message}")
+        if len(groups) > ERRORS_LISTED:
+            rest = sum(len(t) for _, _, t in groups[ERRORS_LISTED:])
+            say(f"  ... and {rest} more (--json lists them all)")
     elif errors:
         say(f"data errors: {len(errors)} (first: {errors[0]['ticker']} {errors[0]['piece']}: {errors[0]['message']})")
     say(f"run {report['run_id']}: {report['status']}" + (f" - {status_reason}" if status_reason else ""))

@@ -166,3 +166,19 @@ def test_a_short_form_that_fits_is_preferred_to_wrapping():
     row = {"debate": {"status": "completed", "verdict": "adjust", "conviction": 0.97, "saved": True}}
     assert layout(columns, [row], 9)[2:] == ["adj 0.97"]
     assert layout(columns, [row], 40)[2:] == ["adjust 0.97"]
+
+
+def test_a_failed_run_with_one_error_for_every_ticker_says_it_once():
+    """A host down for 101 tickers: one line naming how many and a few of them, not 101 lines."""
+    from actors.render.results import group_errors, summary_lines
+
+    errors = [{"ticker": f"T{i:03d}", "piece": "history",
+               "message": f"cdn.cboe.com is unreachable; not asked again for {59 - i % 2} s"} for i in range(101)]
+    errors.append({"ticker": "ZZZZ", "piece": "history", "message": "unknown symbol ZZZZ"})
+    assert [(p, len(t)) for p, _, t in group_errors(errors)] == [("history", 101), ("history", 1)]
+    rep = report(1, rows=0, debated=0) | {"status": "FAILED", "reason": "no ticker produced usable data",
+                                          "errors": errors}
+    text = "\n".join(summary_lines(rep, width=100))
+    assert text.count("cdn.cboe.com is unreachable") == 1
+    assert "history of 101 tickers (T000, T001, T002, T003, T004 and 96 more)" in text
+    assert "ZZZZ history: unknown symbol ZZZZ" in text
