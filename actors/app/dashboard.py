@@ -63,6 +63,9 @@ def daemon_status(system: System, home: SchedulerHome, settings: Settings):
     async def status() -> Mapping[str, Any]:
         sections = dict(await base())
         sections["scheduler"] = home.status_line()
+        source_status = getattr(system.provider, "source_status", None)
+        sections["data_sources"] = (source_status() or "no request sent yet") if source_status else (
+            f"{settings.source}: no network fetch (recorded or synthetic data)")
         if system.news is not None:
             try:
                 counts = await system.store.send(NewsQueueCounts())

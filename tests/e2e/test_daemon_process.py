@@ -279,7 +279,9 @@ def test_the_daemon_serves_the_dashboard_and_its_scan_now_goes_through_the_sched
             second = web.post("/actions/scan", follow_redirects=False)
             notice = urllib.parse.unquote(second.headers["location"])
             assert "refused: scan" in notice and "is still running" in notice, notice
-            assert "next scan" in web.get("/system").text or "no scan scheduled" in web.get("/system").text
+            system = web.get("/system").text
+            assert "scheduler" in system and ("next scan" in system or "no scan scheduled" in system)
+            assert "data sources" in system and "sim: no network fetch" in system
         wait_for(db, "SELECT count(*) = 1 FROM scan_runs WHERE finished_at IS NOT NULL", timeout=120)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

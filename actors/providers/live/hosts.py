@@ -51,6 +51,15 @@ class HostPool:
         self._transport = transport
         self._hosts: dict[str, HostClient] = {}
 
+    def statistics(self) -> list[dict[str, Any]]:
+        """Per host: requests sent, its breaker, when it last answered, its last failure (the system page)."""
+        return [
+            {"host": name, "requests": c.requests, "breaker": c.breaker.state.value,
+             "last_answer": c.last_answer_at.isoformat(timespec="seconds") if c.last_answer_at else "never",
+             "last_error": (f"{c.last_error_at:%Y-%m-%d %H:%M:%S} UTC: {c.last_error}" if c.last_error_at else "none")}
+            for name, c in sorted(self._hosts.items())
+        ]
+
     def host(self, url: str, policy: HostPolicy) -> HostClient:
         """The one client of ``url``'s host (created with ``policy`` on first use)."""
         name = host_of(url)

@@ -30,6 +30,7 @@ import email.utils
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
+from typing import Any
 
 import attrs
 import httpx
@@ -106,6 +107,10 @@ class HostClient:
         self._client: httpx.AsyncClient | None = None
         #: Requests sent (not cache hits), for statistics and the request-count bench.
         self.requests = 0
+        #: When the host last answered with a usable body, and its last failure (the dashboard's system page).
+        self.last_answer_at: dt.datetime | None = None
+        self.last_error_at: dt.datetime | None = None
+        self.last_error: str | None = None
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -148,7 +153,19 @@ class HostClient:
             if cached.last_modified:
                 conditional["If-Modified-Since"] = cached.last_modified
         try:
-            response = await self._send_with_retries(url, ticker=ticker, piece=piece, headers=conditional)
+            body = await self._fetch(url, ticker=ticker, piece=piece, day=day, cached=cached, not_found=not_found,
+                                     missing_statuses=missing_statuses, headers=conditional)
+        except ProviderError as exc:
+            self.last_error_at, self.last_error = dt.datetime.now(dt.timezone.utc), exc.message
+            raise
+        self.last_answer_at = dt.datetime.now(dt.timezone.utc)
+        return body
+
+    async def _fetch(self, url: str, *, ticker: str, piece: str, day: dt.date | None, cached: Any,
+                     not_found: Callable[[str, str, str], ProviderError], missing_statuses: tuple[int, ...],
+                     headers: Mapping[str, str]) -> bytes:
+        try:
+            response = await self._send_with_retries(url, ticker=ticker, piece=piece, headers=headers)
         except HostDown:
             raise
         except ProviderError as exc:

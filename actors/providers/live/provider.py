@@ -15,6 +15,7 @@ snapshot layout, so ``--source snapshot:DIR`` replays the run offline with the s
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,6 +95,10 @@ class LiveProvider:
         from actors.universes import load_universe
 
         return load_universe("liquid")
+
+    def source_status(self) -> list[dict[str, Any]]:
+        """Each host asked so far: requests, breaker, last answer, last failure (the dashboard's system page)."""
+        return self._pool.statistics()
 
     def request_counts(self) -> dict[str, int]:
         """Requests sent per host (cache hits not counted)."""

@@ -178,3 +178,17 @@ async def test_every_request_names_the_tool_and_its_version():
     assert "Origin" not in seen[0]
     assert seen[1]["User-Agent"] == "Mozilla/5.0 x" and seen[1]["Origin"] == "https://www.nasdaq.com"
     await host.aclose()
+
+
+async def test_the_host_remembers_its_last_answer_and_its_last_failure_for_the_system_page(autojump_clock):
+    """A failure after retries sets last_error (with the message); the next good answer sets last_answer."""
+    handler, _ = scripted(503, 503, 503)  # then 200s
+    host = client(handler)
+    assert (host.last_answer_at, host.last_error) == (None, None)
+    with pytest.raises(ProviderUnavailable):
+        await get(host)
+    assert host.last_answer_at is None and "503" in host.last_error and host.last_error_at is not None
+    await trio.sleep(host.breaker.cooldown)  # three 503s in a row opened the host breaker
+    assert await get(host) == b"ok"
+    assert host.last_answer_at is not None and host.last_answer_at >= host.last_error_at
+    await host.aclose()
