@@ -20,7 +20,7 @@ from typing import Any
 from actors.cli_boundary import (
     EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, NOISY_LOGGERS, exit_for, leaves, silence_stdout,
 )
-from actors.cli_types import positive_int
+from actors.cli_types import positive_int, set_overrides
 from actors.config import Settings, load_settings, settings_snapshot
 from actors.errors import UsageError
 from actors.secrets import ScrubbingFilter, Secret, known_secrets, scrub_all
@@ -113,7 +113,6 @@ def _snapshot_dir(text: str) -> str:
 def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(settings given by their own flags, settings given with ``--set NAME=VALUE``)."""
     flags: dict[str, Any] = {}
-    overrides: dict[str, Any] = {}
     if args.demo:
         flags["source"] = "sim"
     for name in ("source", "universe", "universe_size", "seed", "ai_backend"):
@@ -132,12 +131,7 @@ def _flags(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
         flags["universe"] = _read_universe_file(args.universe_file)
     if args.db is not None:
         flags["db_path"] = str(args.db)
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
-        overrides[name.strip().replace("-", "_")] = value
-    return flags, overrides
+    return flags, set_overrides(args.set)
 
 
 

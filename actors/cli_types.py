@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 
-__all__ = ["positive_int"]
+from actors.errors import UsageError
+
+__all__ = ["positive_int", "set_overrides"]
 
 
 def positive_int(text: str) -> int:
@@ -16,3 +19,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
+
+
+def set_overrides(items: Iterable[str]) -> dict[str, str]:
+    """``--set NAME=VALUE`` items as ``{name: value}`` (``-`` in a name read as ``_``).
+
+    Raises:
+        UsageError: an item without ``=`` or without a name (exit 2).
+    """
+    overrides: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        overrides[name.strip().replace("-", "_")] = value
+    return overrides

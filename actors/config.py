@@ -179,7 +179,8 @@ class Settings:
     #: On SIGTERM/SIGINT, how long debates in flight may go on before they are cancelled.
     shutdown_grace: float = field(default=20.0, metadata={"duration": True})
     # dashboard (bin/scan serve; the daemon)
-    #: Where the dashboard listens (HOST:PORT); beyond loopback it requires dashboard_token.
+    #: Where the dashboard listens (HOST:PORT); beyond loopback it requires dashboard_token; ``off``:
+    #: bin/daemon serves none.
     dashboard_listen: str = "127.0.0.1:8787"
     #: The secret a browser must present (?token= once, then a cookie; or Authorization: Bearer).
     dashboard_token: Secret | None = field(default=None, metadata={"secret": True})

@@ -39,6 +39,7 @@ from actors.app.schedule import ScheduleSpec, catch_up_due, next_due
 from actors.app.scheduler import CANCEL_WAIT, SchedulerDeps, SchedulerHome, scheduler_actor
 from actors.app.watchdog import run_watchdog
 from actors.cli_boundary import EXIT_OK, NOISY_LOGGERS, exit_for
+from actors.cli_types import set_overrides
 from actors.config import FIELDS, Settings, load_settings, settings_snapshot
 from actors.coordinator import new_run_id
 from actors.db_path import db_path_for
@@ -87,11 +88,6 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
                              if getattr(args, name) is not None}
     if args.db is not None:
         flags["db_path"] = str(args.db)
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
-        flags[name.strip().replace("-", "_")] = value
     return flags
 
 
@@ -282,7 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         flags = _flags(args)
-        settings = load_settings(config_file=args.config, flags=flags)
+        overrides = set_overrides(args.set)
+        settings = load_settings(config_file=args.config, flags=flags, overrides=overrides)
         if args.print_config:
             print(json.dumps(settings_snapshot(settings), indent=2, sort_keys=True))
             return EXIT_OK
@@ -291,10 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             client_settings(settings, None)  # a missing API key is a ConfigError before anything opens
         options = DaemonOptions(
             db=db_path_for(settings),
-            reload=functools.partial(load_settings, config_file=args.config, flags=flags),
+            reload=functools.partial(load_settings, config_file=args.config, flags=flags, overrides=overrides),
             notifier=Notifier.from_environment(),
             watchdog=watchdog_interval(),
-            dashboard=bool(settings.dashboard_listen),
+            dashboard=settings.dashboard_listen.strip().lower() != "off",
         )
         return trio.run(serve, settings, options)
     except SystemExit:
