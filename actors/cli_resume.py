@@ -25,7 +25,7 @@ import trio
 
 from actors.app.resume import ResumeOutcome, resume_run
 from actors.cli_boundary import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from actors.cli_types import positive_int
+from actors.cli_types import positive_int, set_overrides
 from actors.config import SOURCES, load_settings
 from actors.db_path import db_path_for
 from actors.debate.wiring import client_settings
@@ -58,10 +58,9 @@ def main_resume(argv: Sequence[str]) -> int:
     parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     args = parser.parse_args(argv)
     flags = {"ai_backend": args.ai_backend} if args.ai_backend else {}
-    flags.update(_set_flags(args.set))
     if args.db is not None:
         flags["db_path"] = str(args.db)
-    settings = load_settings(config_file=args.config, flags=flags)
+    settings = load_settings(config_file=args.config, flags=flags, overrides=set_overrides(args.set))
     if settings.ai_backend == "none":
         raise ConfigError("ai_backend = none: resuming a run needs an LLM (ollama or claude)")
     client_settings(settings, None)  # a missing API key is a ConfigError before anything opens
@@ -85,16 +84,6 @@ def main_resume(argv: Sequence[str]) -> int:
     if outcome.status is RunStatus.PARTIAL and args.fail_on_partial:
         return EXIT_PARTIAL
     return EXIT_OK
-
-
-def _set_flags(items: Sequence[str]) -> dict[str, str]:
-    flags = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
-        flags[name.strip().replace("-", "_")] = value
-    return flags
 
 
 async def _resume(settings, db: Path, run_id: str, interactive: bool) -> ResumeOutcome | None:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import trio
 
-from actors.cli_boundary import leaves
+from actors.cli_boundary import NOISY_LOGGERS, leaves
 from actors.config import Settings, load_settings
 from actors.db_path import db_path_for
 from actors.errors import OptionAlphaError, UsageError
-from actors.secrets import ScrubbingFilter
+from actors.secrets import ScrubbingFilter, known_secrets
 from actors.web.serve import check_listen, run_dashboard
 
 __all__ = ["main_serve"]
@@ -68,9 +68,9 @@ def main_serve(argv: Sequence[str]) -> int:
 def _configure_logging(settings: Settings, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(ScrubbingFilter((settings.dashboard_token,)))
+    handler.addFilter(ScrubbingFilter(known_secrets(settings)))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    for noisy in ("hypercorn.access", "apsw", "asyncio"):
+    for noisy in ("hypercorn.access", *NOISY_LOGGERS):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -49,6 +49,7 @@ from actors.runtime import ChildSpec, Supervisor, request, stop
 from actors.secrets import ScrubbingFilter, Secret, known_secrets, scrub_all
 from actors.store.reader import list_runs
 from actors.system import System, open_system
+from actors.web.serve import check_listen
 from messages.daemon import Reschedule, ShutDown
 from messages.resume import ListResumable
 from messages.scan import ScanRequested
@@ -293,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             watchdog=watchdog_interval(),
             dashboard=settings.dashboard_listen.strip().lower() != "off",
         )
+        if options.dashboard:  # a bad address or a missing token is a ConfigError before anything opens
+            check_listen(settings.dashboard_listen, settings.dashboard_token)
         return trio.run(serve, settings, options)
     except SystemExit:
         raise

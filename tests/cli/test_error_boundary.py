@@ -14,22 +14,12 @@ import trio
 from actors.cli import main
 from actors.cli_boundary import exit_for
 from actors.errors import ConfigError, StoreError
+from tests.cli.cli_run import run
 
 QUICK = ("--source", "sim", "--universe-size", "5", "--no-debate")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    for name in ("ANTHROPIC_API_KEY", "OPTION_ALPHA_DB_PATH", "STATE_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def one_line(err: str) -> str:

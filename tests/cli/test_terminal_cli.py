@@ -9,22 +9,12 @@ import pytest
 
 from actors.cli import main
 from actors.report import SCHEMA_VERSION
+from tests.cli.cli_run import run
 
 QUICK = ("--source", "sim", "--universe-size", "12", "--no-debate")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    for name in ("ANTHROPIC_API_KEY", "OPTION_ALPHA_DB_PATH", "STATE_DIRECTORY", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.mark.parametrize("argv", [

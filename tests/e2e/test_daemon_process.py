@@ -290,3 +290,16 @@ def test_the_daemon_serves_the_dashboard_and_its_scan_now_goes_through_the_sched
             proc.kill()
     assert proc.returncode == 0, err
     assert rows(db, "SELECT status FROM scan_runs") == [("COMPLETED",)]
+
+
+@pytest.mark.parametrize(("listen", "says"), [("foo", "expected HOST:PORT"), ("0.0.0.0:0", "set dashboard_token")])
+def test_a_bad_dashboard_address_is_refused_before_anything_opens(tmp_path, listen, says):
+    """Exit 2 with one line naming dashboard_listen; no database was created."""
+    db = tmp_path / "never.db"
+    proc = daemon(tmp_path, "--source", "sim", "--ai-backend", "none", "--db", str(db),
+                  OPTION_ALPHA_DASHBOARD_LISTEN=listen)
+    _, err = proc.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, err
+    assert lines[0].startswith("error: dashboard_listen:") and says in lines[0]
+    assert not db.exists()
