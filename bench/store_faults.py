@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from actors.fakes.ollama_testing import FakeOllama  # noqa: E402
 from actors.store.owners import owners_directory  # noqa: E402
+from tests.e2e.db_poll import rows  # noqa: E402
 
 PHASES = ("data_fetch", "scoring", "catalysts", "options", "persist", "ai_debate")
 COUNTED = ("ticker_scores", "options_recommendations", "ai_theses", "debates", "run_phases")
@@ -51,15 +52,6 @@ def _env(home: Path) -> dict[str, str]:
 def start_scan(home: Path, db: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "actors.cli", "--db", str(db), *args], cwd=ROOT, env=_env(home),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
-    conn.set_busy_timeout(5000)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def counts(db: Path, run_id: str) -> dict[str, int]:
